@@ -1,0 +1,72 @@
+"""``rag``: ingest, search, ask, docs, chat. Errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rag.errors import RagError
+
+for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+    os.environ.setdefault(_var, "1")  # no model hub here: fail fast rather than hang on the network
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited answers from your documents.")
+    parser.add_argument("--config", type=Path, help="a rag.toml file (default: ./rag.toml or $RAG_CONFIG)")
+    parser.add_argument("--collection", help="knowledge base (collection) name")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="add or update documents (default: the bundled corpus)")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or directories")
+    ingest.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the knowledge base and index again")
+
+    for name, text in (("search", "show the passages retrieved for a query"), ("ask", "answer with citations")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("question")
+        command.add_argument("--k", type=int, help="passages to retrieve")
+        command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
+        command.add_argument("--doc", action="append", help="only these document ids (repeatable)")
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+    docs = sub.add_parser("docs", help="list indexed documents")
+    docs.add_argument("--json", action="store_true")
+    sub.add_parser("chat", help="interactive questions in the terminal")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (RagError, ValueError) as exc:
+        print(f"rag: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("rag: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from rag.commands import run_command
+    from rag.settings import load_settings
+
+    settings = load_settings(args.config)
+    if args.collection:
+        settings = settings.with_overrides(collection=args.collection)
+    return run_command(args, settings)
+
+
+def _print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

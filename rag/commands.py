@@ -1,0 +1,117 @@
+"""What each CLI command does, once settings are known (kept apart from argument parsing)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from rag.cli import _print_json
+from rag.index import IngestReport
+from rag.pipeline import Assistant, open_knowledge_base
+from rag.settings import Settings
+from rag.types import Answer, Passage
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "ingest":
+        return _ingest(args, settings)
+    assistant = Assistant.from_settings(settings)
+    if args.command == "docs":
+        return _docs(args, assistant)
+    if args.command == "chat":
+        return _chat(assistant)
+    doc_ids = set(args.doc) if args.doc else None
+    if args.command == "search":
+        result = assistant.search(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids)
+        if args.json:
+            _print_json({"query": args.question, "passages": [p.to_dict() for p in result.passages],
+                         "timings": result.timings})
+        else:
+            for rank, passage in enumerate(result.passages, start=1):
+                print(_passage_line(rank, passage))
+        return 0
+    answer = assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids)
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    if args.rebuild:
+        drop_knowledge_base(settings)
+    kb = open_knowledge_base(settings)
+    paths = args.paths or list(settings.corpus)
+    report = kb.ingest(paths, prune=args.prune)
+    print(format_report(report))
+    return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+
+
+def drop_knowledge_base(settings: Settings) -> None:
+    from vectorstore.chroma_store import make_client
+
+    client = make_client(persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+    if settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
+        client.delete_collection(settings.collection)
+    keyword_file = settings.data_dir / "keyword" / f"{settings.collection}.json"
+    keyword_file.unlink(missing_ok=True)
+
+
+def format_report(report: IngestReport) -> str:
+    lines = [
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"removed {len(report.removed)} documents; wrote {report.chunks_written} chunks, "
+        f"deleted {report.chunks_deleted} ({report.seconds:.2f}s)"
+    ]
+    lines += [f"skipped {path}: {reason}" for path, reason in report.failed]
+    return "\n".join(lines)
+
+
+def _docs(args: argparse.Namespace, assistant: Assistant) -> int:
+    docs = assistant.kb.documents()
+    if args.json:
+        _print_json([d.__dict__ for d in docs])
+        return 0
+    if not docs:
+        print("no documents: run `rag ingest`")
+    for d in docs:
+        number = f" {d.doc_number}" if d.doc_number else ""
+        print(f"{d.doc_id}  {d.date or '----------'}  {d.chunks:3d} chunks  {d.title}{number}")
+    return 0
+
+
+def _passage_line(rank: int, passage: Passage) -> str:
+    text = " ".join(passage.text.split())
+    head = f"{rank}. [{passage.doc_id}] {passage.title or ''}" + (f" > {passage.section}" if passage.section else "")
+    return f"{head}  (score {passage.score:.4f})\n   {text[:160]}{'…' if len(text) > 160 else ''}"
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [answer.text, ""]
+    for c in answer.citations:
+        where = " > ".join(x for x in (c.title, c.section) if x)
+        lines.append(f"[{c.n}] {c.doc_id} · {where}" + (f" · {c.date}" if c.date else ""))
+    if answer.abstained:
+        for rank, passage in enumerate(answer.passages[:3], start=1):
+            lines.append(_passage_line(rank, passage))
+    return "\n".join(lines).rstrip()
+
+
+def _chat(assistant: Assistant) -> int:
+    print("Ask about the documents (empty line or Ctrl-D to quit).")
+    while True:
+        try:
+            question = input("? ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question or question in {"exit", "quit"}:
+            return 0
+        print(format_answer(assistant.ask(question)) + "\n")
+        sys.stdout.flush()
+
+
+__all__ = ["run_command", "format_answer", "format_report", "drop_knowledge_base", "Path"]

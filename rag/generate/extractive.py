@@ -1,0 +1,150 @@
+"""Extractive generator: no LLM. Quotes the passage sentences that answer the question, each with
+its ``[n]`` marker, preferring the sentence in the question's language when a bilingual pair
+offers both; abstains with the closest passages when the evidence is too weak."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embedding.base import Embedder
+from rag.prompts import load_prompts
+from rag.textnorm import detect_language, fold_t2s, sentence_spans
+from rag.types import Answer, Citation, Passage
+from vectorstore.keyword import tokenize
+
+_NUMBER_CUES = re.compile(r"how many|how much|number of|多少|几|幾|数量|數量|比例|percentage", re.I)
+_DATE_CUES = re.compile(r"\bwhen\b|what date|which year|何时|何時|哪天|哪一天|什么时候|什麼時候|日期|哪年", re.I)
+_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}|(?:January|February|March|April|"
+                   r"May|June|July|August|September|October|November|December)\s+\d")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    passage_index: int
+    start: int  # within passage text
+    end: int
+    text: str
+    language: str
+    lexical: float
+    semantic: float = 0.0
+
+    def score(self, question_language: str, wants_number: bool, wants_date: bool) -> float:
+        value = 0.55 * self.lexical + 0.45 * self.semantic
+        if _same_language(self.language, question_language):
+            value += 0.12
+        if wants_number and re.search(r"\d", self.text):
+            value += 0.08
+        if wants_date and _DATE.search(self.text):
+            value += 0.08
+        return value - 0.01 * self.passage_index
+
+
+def _same_language(a: str, b: str) -> bool:
+    return a.split("-")[0] == b.split("-")[0]
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        idf: Callable[[str], float],
+        max_sentences: int = 2,
+        passages_considered: int = 3,
+        min_coverage: float = 0.5,
+        min_similarity: float = 0.84,
+    ) -> None:
+        if max_sentences < 1 or passages_considered < 1:
+            raise ValueError(
+                f"max_sentences and passages_considered must be >= 1; got {max_sentences}, {passages_considered}"
+            )
+        if not 0 <= min_coverage <= 1:
+            raise ValueError(f"min_coverage must be within [0, 1]; got {min_coverage}")
+        self.embedder, self.idf = embedder, idf
+        self.max_sentences, self.passages_considered = max_sentences, passages_considered
+        self.min_coverage, self.min_similarity = min_coverage, min_similarity
+        self.prompts = load_prompts("extractive.v1")
+
+    def generate(self, question: str, passages: list[Passage]) -> Answer:
+        language = detect_language(question)
+        if not passages:
+            text = self.prompts.render("no_passages", language=language)
+            return Answer(question, text, [], True, language, generator=self.name)
+        terms = list(dict.fromkeys(tokenize(question)))
+        candidates = self._candidates(terms, passages[: self.passages_considered])
+        candidates = self._with_semantics(question, candidates)
+        if self._too_weak(terms, passages, candidates):
+            return self._abstain(question, language, passages)
+        wants_number, wants_date = bool(_NUMBER_CUES.search(question)), bool(_DATE_CUES.search(question))
+        ranked = sorted(candidates, key=lambda c: -c.score(language, wants_number, wants_date))
+        best = ranked[0].score(language, wants_number, wants_date)
+        chosen = [ranked[0]] + [
+            c for c in ranked[1 : self.max_sentences]
+            if c.score(language, wants_number, wants_date) >= 0.85 * best and c.language == ranked[0].language
+        ]
+        chosen.sort(key=lambda c: (c.passage_index, c.start))
+        citations = [_citation(n, passages[c.passage_index], c) for n, c in enumerate(chosen, start=1)]
+        quoted = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
+        if not _same_language(chosen[0].language, language):
+            quoted = self.prompts.render("cross_lingual", language=language, sentences=quoted)
+        return Answer(question, quoted, citations, False, language, generator=self.name)
+
+    def _candidates(self, terms: list[str], passages: list[Passage]) -> list[_Candidate]:
+        total = sum(self.idf(t) for t in terms) or 1.0
+        found = []
+        for index, passage in enumerate(passages):
+            for start, end in sentence_spans(passage.text):
+                text = passage.text[start:end]
+                if len(text) < 6:
+                    continue
+                folded = fold_t2s(text).lower()
+                covered = sum(self.idf(t) for t in terms if t in folded)
+                found.append(_Candidate(index, start, end, text, detect_language(text), covered / total))
+        return found
+
+    def _with_semantics(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
+        if not candidates:
+            return candidates
+        query = self.embedder.embed_query(question)
+        vectors = self.embedder.embed_passages([c.text for c in candidates])
+        sims = vectors @ query
+        low, high = float(np.min(sims)), float(np.max(sims))
+        spread = (high - low) or 1.0
+        return [
+            _Candidate(c.passage_index, c.start, c.end, c.text, c.language, c.lexical, (float(s) - low) / spread)
+            for c, s in zip(candidates, sims, strict=True)
+        ]
+
+    def _too_weak(self, terms: list[str], passages: list[Passage], candidates: list[_Candidate]) -> bool:
+        if not candidates:
+            return True
+        coverage = max(c.lexical for c in candidates)
+        similarity = max((p.dense_similarity or 0.0) for p in passages)
+        return coverage < self.min_coverage and similarity < self.min_similarity
+
+    def _abstain(self, question: str, language: str, passages: list[Passage]) -> Answer:
+        closest = "; ".join(f"{p.title or p.doc_id}" + (f" ({p.section})" if p.section else "") for p in passages[:3])
+        text = self.prompts.render("abstain", language=language, question=question, closest=closest)
+        return Answer(question, text, [], True, language, generator=self.name)
+
+
+def _citation(n: int, passage: Passage, candidate: _Candidate) -> Citation:
+    return Citation(
+        n=n,
+        chunk_id=passage.chunk_id,
+        doc_id=passage.doc_id,
+        title=passage.title,
+        date=passage.date,
+        section=passage.section,
+        passage=passage.text,
+        span_start=candidate.start,
+        span_end=candidate.end,
+        doc_start=passage.start + candidate.start,
+        doc_end=passage.start + candidate.end,
+    )

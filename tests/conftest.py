@@ -1,0 +1,109 @@
+"""Test-wide guards and fakes: no network but loopback; a deterministic embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import socket
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(address) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX paths
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded(real):
+    def connect(self, address):
+        if not _is_local(address):
+            raise RuntimeError(f"test tried to open a network connection to {address!r}")
+        return real(self, address)
+
+    return connect
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Fail any test that connects anywhere but loopback."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded(_real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", _guarded(_real_connect_ex))
+
+
+class HashEmbedder:
+    """Deterministic embedder for unit tests: hashed character bigrams of script-folded text."""
+
+    model_id = "test:hash-bigrams"
+    dimension = 256
+
+    def _vector(self, text: str) -> np.ndarray:
+        from rag.textnorm import fold_t2s
+
+        folded = fold_t2s(text).lower()
+        vec = np.zeros(self.dimension, dtype=np.float32)
+        for a, b in zip(folded, folded[1:], strict=False):
+            if a.isspace() or b.isspace():
+                continue
+            digest = hashlib.blake2b((a + b).encode(), digest_size=4).digest()
+            vec[int.from_bytes(digest, "little") % self.dimension] += 1.0
+        norm = np.linalg.norm(vec)
+        return vec / norm if norm else vec
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+CORPUS_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "corpus" / "sichuan"
+
+
+@pytest.fixture
+def corpus_copy(tmp_path):
+    """A writable copy of the bundled corpus."""
+    import shutil
+
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS_DIR, target)
+    return target
+
+
+@pytest.fixture
+def make_kb(tmp_path, hash_embedder):
+    """KnowledgeBase factory over an in-memory Chroma and the hash embedder."""
+    import uuid
+
+    from rag.index import KnowledgeBase
+    from rag.settings import Settings
+    from vectorstore.chroma_store import make_client
+
+    client = make_client()
+    collection = f"t{uuid.uuid4().hex[:12]}"
+
+    def factory(embedder=None, **overrides):
+        settings = Settings(data_dir=tmp_path / "data", collection=collection, progress=False, **overrides)
+        return KnowledgeBase(settings=settings, embedder=embedder or hash_embedder, client=client)
+
+    return factory

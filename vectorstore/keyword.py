@@ -1,0 +1,132 @@
+"""Keyword index: BM25 over jieba tokens of simplified-folded text, English words lower-cased.
+
+Tokens per chunk are persisted as JSON next to the Chroma data; the BM25 statistics are rebuilt in
+memory when the index is opened (cheap next to tokenising).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from rag.textnorm import fold_t2s
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
+_STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    lines = _STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens: jieba's search mode for Chinese runs (words and their sub-words)."""
+    folded = fold_t2s(text).lower()
+    stop = _stopwords()
+    tokens: list[str] = []
+    for match in _WORD.finditer(folded):
+        run = match.group()
+        if run[0].isascii():
+            if run not in stop:
+                tokens.append(run)
+            continue
+        tokens.extend(t for t in _jieba().lcut_for_search(run) if t not in stop)
+    return tokens
+
+
+class KeywordIndex:
+    """BM25 (k1=1.5, b=0.75) over chunk tokens; ``save`` writes atomically."""
+
+    def __init__(self, path: Path, *, k1: float = 1.5, b: float = 0.75) -> None:
+        if k1 <= 0 or not 0 <= b <= 1:
+            raise ValueError(f"BM25 needs k1 > 0 and 0 <= b <= 1; got k1={k1}, b={b}")
+        self.path, self.k1, self.b = path, k1, b
+        self._tokens: dict[str, list[str]] = {}
+        self._doc_of: dict[str, str] = {}
+        self._stats_ready = False
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self._tokens = data["tokens"]
+            self._doc_of = data["doc_of"]
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    @property
+    def chunk_ids(self) -> set[str]:
+        return set(self._tokens)
+
+    def add(self, chunk_id: str, doc_id: str, text: str) -> None:
+        self._tokens[chunk_id] = tokenize(text)
+        self._doc_of[chunk_id] = doc_id
+        self._stats_ready = False
+
+    def remove(self, chunk_ids: list[str]) -> None:
+        for chunk_id in chunk_ids:
+            self._tokens.pop(chunk_id, None)
+            self._doc_of.pop(chunk_id, None)
+        self._stats_ready = False
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"tokens": self._tokens, "doc_of": self._doc_of}, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".keyword-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(payload)
+        os.replace(tmp, self.path)
+
+    def _prepare(self) -> None:
+        if self._stats_ready:
+            return
+        self._postings: dict[str, dict[str, int]] = {}
+        self._length = {cid: len(toks) for cid, toks in self._tokens.items()}
+        for chunk_id, tokens in self._tokens.items():
+            for token, count in Counter(tokens).items():
+                self._postings.setdefault(token, {})[chunk_id] = count
+        n = max(len(self._tokens), 1)
+        self._avg_length = sum(self._length.values()) / n or 1.0
+        self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self._postings.items()}
+        self._stats_ready = True
+
+    def idf(self, token: str) -> float:
+        self._prepare()
+        return self._idf.get(token, 0.0)
+
+    def search(
+        self, query: str, *, k: int = 10, doc_ids: set[str] | None = None
+    ) -> list[tuple[str, float, float]]:
+        """``(chunk_id, bm25 score, coverage)``, best first. Coverage is the IDF-weighted share of
+        the query's terms found in the chunk: near 0 means the match is incidental."""
+        self._prepare()
+        terms = list(dict.fromkeys(tokenize(query)))
+        total_idf = sum(self._idf.get(t, 0.0) for t in terms) or 1.0
+        scores: dict[str, float] = {}
+        matched: dict[str, float] = {}
+        for term in terms:
+            idf = self._idf.get(term, 0.0)
+            for chunk_id, tf in self._postings.get(term, {}).items():
+                if doc_ids is not None and self._doc_of[chunk_id] not in doc_ids:
+                    continue
+                norm = self.k1 * (1 - self.b + self.b * self._length[chunk_id] / self._avg_length)
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + idf * tf * (self.k1 + 1) / (tf + norm)
+                matched[chunk_id] = matched.get(chunk_id, 0.0) + idf
+        best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
+        return [(c, scores[c], matched[c] / total_idf) for c in best]
