@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from rag.embedding.base import Embedder
 from rag.errors import LoadError
 from rag.load import SUPPORTED_EXTENSIONS, load_document
 from rag.settings import Settings
+from rag.textnorm import is_chinese
 from rag.types import Chunk, Document
 from vectorstore.chroma_store import ChromaStore, StoredChunk
 from vectorstore.keyword import KeywordIndex
@@ -92,7 +93,7 @@ class KnowledgeBase:
         self._sync_keyword_index()
 
     def _sync_keyword_index(self) -> None:
-        stored = {c.chunk_id for c in self.store.all_metadata()}
+        stored = {c.metadata.get("chunk_id", c.chunk_id) for c in self.store.all_metadata()}
         if stored == self.keyword.chunk_ids:
             return
         log.warning("keyword index out of step with Chroma (%d vs %d chunks): rebuilding",
@@ -120,7 +121,7 @@ class KnowledgeBase:
                     date=meta.get("date", ""),
                     doc_number=meta.get("doc_number", ""),
                     source_path=meta.get("source_path", ""),
-                    chunks=len(chunks),
+                    chunks=len({c.metadata.get("chunk_id", c.chunk_id) for c in chunks}),
                     added_at=meta.get("added_at", ""),
                 )
             )
@@ -152,7 +153,7 @@ class KnowledgeBase:
         if prune:
             gone = sorted(set(registry) - set(seen))
             for doc_id in gone:
-                self._delete_chunks([c.chunk_id for c in registry[doc_id]], report)
+                self._delete_records(registry[doc_id], report)
             report.removed.extend(gone)
         if pending or report.removed:
             self.keyword.save()
@@ -160,28 +161,28 @@ class KnowledgeBase:
         return report
 
     def _write(self, pending: list[tuple[Document, list[Chunk], list[StoredChunk]]], report: IngestReport) -> None:
-        new_chunks = [
-            (doc, chunk)
-            for doc, chunks, old in pending
-            for chunk in chunks
-            if chunk.chunk_id not in {o.chunk_id for o in old}
-        ]
-        vectors = self._embed([chunk.text_for_embedding for _, chunk in new_chunks])
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        old_ids = {o.metadata.get("chunk_id", o.chunk_id) for _, _, old in pending for o in old}
+        new_chunks = [(doc, c) for doc, chunks, _ in pending for c in chunks if c.chunk_id not in old_ids]
+        views = [(doc, chunk, view) for doc, chunk in new_chunks for view in embedding_views(chunk)]
+        vectors = self._embed([text for _, _, (_, text, _) in views])
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         self.store.upsert(
-            [c.chunk_id for _, c in new_chunks],
-            [c.text for _, c in new_chunks],
-            [_chunk_metadata(doc, c, now) for doc, c in new_chunks],
+            [record_id for _, _, (record_id, _, _) in views],
+            [chunk.text for _, chunk, _ in views],
+            [_chunk_metadata(doc, chunk, now, script) for doc, chunk, (_, _, script) in views],
             vectors,
         )
         for doc, chunk in new_chunks:
             self.keyword.add(chunk.chunk_id, doc.doc_id, chunk.text_for_embedding)
         report.chunks_written += len(new_chunks)
         for doc, chunks, old in pending:
-            kept = [c for c in chunks if c.chunk_id in {o.chunk_id for o in old}]
-            self.store.update_metadata([c.chunk_id for c in kept], [_chunk_metadata(doc, c, now) for c in kept])
-            new_ids = {c.chunk_id for c in chunks}
-            self._delete_chunks([o.chunk_id for o in old if o.chunk_id not in new_ids], report)
+            by_id = {c.chunk_id: c for c in chunks}
+            kept = [o for o in old if o.metadata.get("chunk_id", o.chunk_id) in by_id]
+            self.store.update_metadata(
+                [o.chunk_id for o in kept],
+                [_chunk_metadata(doc, by_id[o.metadata["chunk_id"]], now, o.metadata["script"]) for o in kept],
+            )
+            self._delete_records([o for o in old if o.metadata.get("chunk_id", o.chunk_id) not in by_id], report)
             (report.updated if old else report.added).append(doc.doc_id)
 
     def _embed(self, texts: list[str]):
@@ -198,9 +199,11 @@ class KnowledgeBase:
                 bar.update(len(parts[-1]))
         return np.vstack(parts)
 
-    def _delete_chunks(self, chunk_ids: list[str], report: IngestReport) -> None:
-        if chunk_ids:
-            self.store.delete(chunk_ids)
+    def _delete_records(self, records: list[StoredChunk], report: IngestReport) -> None:
+        """Delete stored records (all views of their chunks) from both indexes."""
+        if records:
+            chunk_ids = sorted({r.metadata.get("chunk_id", r.chunk_id) for r in records})
+            self.store.delete([r.chunk_id for r in records])
             self.keyword.remove(chunk_ids)
             report.chunks_deleted += len(chunk_ids)
 
@@ -209,9 +212,16 @@ class KnowledgeBase:
         registry = self.registry()
         report = IngestReport()
         for doc_id in doc_ids:
-            self._delete_chunks([c.chunk_id for c in registry.get(doc_id, [])], report)
+            self._delete_records(registry.get(doc_id, []), report)
         self.keyword.save()
         return report.chunks_deleted
+
+
+def script_of(language: str) -> str:
+    """'zh', 'en' or 'zh+en': the partition dense retrieval searches per question language."""
+    if "+" in language:
+        return "zh+en"
+    return "zh" if language.startswith("zh") else "en"
 
 
 def _keyword_text(chunk: StoredChunk) -> str:
@@ -219,8 +229,23 @@ def _keyword_text(chunk: StoredChunk) -> str:
     return f"{section}\n{chunk.text}" if section else chunk.text
 
 
-def _chunk_metadata(doc: Document, chunk: Chunk, added_at: str) -> dict[str, Any]:
+def embedding_views(chunk: Chunk) -> list[tuple[str, str, str]]:
+    """``(record id, text to embed, script)`` per vector. A bilingual passage gets one vector per
+    language: mixed, its vector would follow the longer (English) half and a Chinese question
+    would miss it. Both records carry the full passage and map back to the same chunk."""
+    script = script_of(chunk.language)
+    if script != "zh+en":
+        return [(chunk.chunk_id, chunk.text_for_embedding, script)]
+    paragraphs = [p for p in chunk.text.split("\n\n") if p.strip()]
+    chinese = "\n".join(p for p in paragraphs if is_chinese(p))
+    english = "\n".join(p for p in paragraphs if not is_chinese(p))
+    prefix = f"{chunk.section}\n" if chunk.section else ""
+    return [(chunk.chunk_id, prefix + chinese, "zh"), (f"{chunk.chunk_id}#en", prefix + english, "en")]
+
+
+def _chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str) -> dict[str, Any]:
     meta = {
+        "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
         "doc_sha256": doc.sha256,
         "source_path": doc.source_path,
@@ -234,6 +259,7 @@ def _chunk_metadata(doc: Document, chunk: Chunk, added_at: str) -> dict[str, Any
         "start": chunk.start,
         "end": chunk.end,
         "language": chunk.language,
+        "script": script,
         "added_at": added_at,
     }
     return {k: v for k, v in meta.items() if v is not None}

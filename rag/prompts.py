@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from langchain_core.prompts import PromptTemplate
@@ -33,7 +33,7 @@ class PromptSet:
         return template.format(**{k: v for k, v in variables.items() if k in template.input_variables})
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_prompts(name: str, directory: Path = PROMPTS_DIR) -> PromptSet:
     path = directory / f"{name}.toml"
     if not path.is_file():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rag.index import KnowledgeBase
 from rag.settings import RETRIEVAL_MODES
+from rag.textnorm import detect_language
 from rag.types import Passage
 from vectorstore.chroma_store import StoredChunk
 
@@ -46,39 +47,52 @@ class Retriever:
         timings: dict[str, float] = {}
         dense: list[tuple[StoredChunk, float]] = []
         keyword: list[tuple[str, float, float]] = []
+        dense_other: list[tuple[StoredChunk, float]] = []
         if mode in ("hybrid", "dense"):
             started = time.perf_counter()
             vector = self.kb.embedder.embed_query(question)
             timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
             dense = self.kb.store.search(vector, k=pool, doc_ids=doc_ids)
+            # Same-language passages get systematically higher cosines than translations do, so an
+            # English question would never reach a Chinese-only passage past bilingual ones. The
+            # other script is searched on its own and competes by rank.
+            other_script = "zh" if detect_language(question) == "en" else "en"
+            dense_other = self.kb.store.search(vector, k=pool, doc_ids=doc_ids, script=other_script)
             timings["dense"] = time.perf_counter() - started
         if mode in ("hybrid", "keyword"):
             started = time.perf_counter()
             keyword = self.kb.keyword.search(question, k=pool, doc_ids=doc_ids)
             timings["keyword"] = time.perf_counter() - started
         started = time.perf_counter()
-        passages = self._fuse(dense, keyword, k)
+        passages = self._fuse(dense, dense_other if dense else [], keyword, k)
         timings["fuse"] = time.perf_counter() - started
         return RetrievalResult(passages, timings)
 
     def _fuse(
-        self, dense: list[tuple[StoredChunk, float]], keyword: list[tuple[str, float, float]], k: int
+        self,
+        dense: list[tuple[StoredChunk, float]],
+        dense_other: list[tuple[StoredChunk, float]],
+        keyword: list[tuple[str, float, float]],
+        k: int,
     ) -> list[Passage]:
         scores: dict[str, float] = {}
         dense_rank: dict[str, int] = {}
-        similarity = {chunk.chunk_id: sim for chunk, sim in dense}
+        similarity = {chunk.chunk_id: sim for chunk, sim in dense + dense_other}
         keyword_rank: dict[str, int] = {}
         for rank, (chunk, _similarity) in enumerate(dense, start=1):
             dense_rank[chunk.chunk_id] = rank
             scores[chunk.chunk_id] = 1.0 / (self.rrf_k + rank)
+        for rank, (chunk, _similarity) in enumerate(dense_other, start=1):
+            best = max(scores.get(chunk.chunk_id, 0.0), 1.0 / (self.rrf_k + rank))
+            scores[chunk.chunk_id] = best
         only_keyword = not dense
         for rank, (chunk_id, _bm25, coverage) in enumerate(keyword, start=1):
             keyword_rank[chunk_id] = rank
-            weight = 1.0 if only_keyword else coverage
+            weight = 1.0 if only_keyword else coverage**2
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
         best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
-        stored = {c.chunk_id: c for c, _ in dense}
+        stored = {c.chunk_id: c for c, _ in dense + dense_other}
         missing = [c for c in best if c not in stored]
         stored.update({c.chunk_id: c for c in self.kb.store.get(missing)})
         return [

@@ -44,6 +44,8 @@ class Settings:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "corpus", tuple(Path(p) for p in self.corpus))
         if self.retrieval_mode not in RETRIEVAL_MODES:
             raise ConfigError(
                 f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval_mode!r}"

@@ -127,18 +127,32 @@ class ChromaStore:
             self._vs.delete(ids=ids[start : start + 5000])
 
     def search(
-        self, query_vector: np.ndarray, *, k: int, doc_ids: set[str] | None = None
+        self,
+        query_vector: np.ndarray,
+        *,
+        k: int,
+        doc_ids: set[str] | None = None,
+        script: str | None = None,
     ) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks with cosine similarity, best first."""
+        """Nearest chunks with cosine similarity, best first; optionally only one script ("zh", "en")."""
         if self.count() == 0:
             return []
-        where = None
+        clauses: list[dict[str, Any]] = []
         if doc_ids:
-            where = {"doc_id": {"$in": sorted(doc_ids)}}
+            clauses.append({"doc_id": {"$in": sorted(doc_ids)}})
+        if script:
+            clauses.append({"script": script})
+        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         hits = self._vs.similarity_search_by_vector_with_relevance_scores(
             query_vector.tolist(), k=min(k, self.count()), filter=where
         )
-        return [(StoredChunk(d.id or "", d.page_content, d.metadata), 1.0 - dist) for d, dist in hits]
+        # A bilingual passage has one record per language; report the chunk once, at its best rank.
+        results: dict[str, tuple[StoredChunk, float]] = {}
+        for doc, distance in hits:
+            chunk_id = doc.metadata.get("chunk_id", doc.id or "")
+            if chunk_id not in results:
+                results[chunk_id] = (StoredChunk(chunk_id, doc.page_content, doc.metadata), 1.0 - distance)
+        return list(results.values())
 
     def drop(self) -> None:
         """Delete the whole collection (used by ``rag ingest --rebuild``)."""

@@ -107,8 +107,12 @@ class KeywordIndex:
         self._stats_ready = True
 
     def idf(self, token: str) -> float:
+        """IDF of a term; a term the corpus never uses is as specific as a term can be."""
         self._prepare()
-        return self._idf.get(token, 0.0)
+        if token in self._idf:
+            return self._idf[token]
+        n = len(self._tokens)
+        return math.log(1 + (n + 0.5) / 0.5)
 
     def search(
         self, query: str, *, k: int = 10, doc_ids: set[str] | None = None
@@ -117,7 +121,7 @@ class KeywordIndex:
         the query's terms found in the chunk: near 0 means the match is incidental."""
         self._prepare()
         terms = list(dict.fromkeys(tokenize(query)))
-        total_idf = sum(self._idf.get(t, 0.0) for t in terms) or 1.0
+        total_idf = sum(self.idf(t) for t in terms) or 1.0
         scores: dict[str, float] = {}
         matched: dict[str, float] = {}
         for term in terms:

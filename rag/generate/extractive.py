@@ -18,6 +18,7 @@ from vectorstore.keyword import tokenize
 
 _NUMBER_CUES = re.compile(r"how many|how much|number of|多少|几|幾|数量|數量|比例|percentage", re.I)
 _DATE_CUES = re.compile(r"\bwhen\b|what date|which year|何时|何時|哪天|哪一天|什么时候|什麼時候|日期|哪年", re.I)
+_QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:个|個|项|項|家|条|條|%|％|亿|億|万|萬|元|名|人|[a-z]+)", re.I)
 _DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}|(?:January|February|March|April|"
                    r"May|June|July|August|September|October|November|December)\s+\d")
 
@@ -36,8 +37,8 @@ class _Candidate:
         value = 0.55 * self.lexical + 0.45 * self.semantic
         if _same_language(self.language, question_language):
             value += 0.12
-        if wants_number and re.search(r"\d", self.text):
-            value += 0.08
+        if wants_number and _QUANTITY.search(self.text):
+            value += 0.15
         if wants_date and _DATE.search(self.text):
             value += 0.08
         return value - 0.01 * self.passage_index
@@ -56,9 +57,9 @@ class ExtractiveGenerator:
         embedder: Embedder,
         idf: Callable[[str], float],
         max_sentences: int = 2,
-        passages_considered: int = 3,
+        passages_considered: int = 5,
         min_coverage: float = 0.5,
-        min_similarity: float = 0.84,
+        min_similarity: float = 0.77,
     ) -> None:
         if max_sentences < 1 or passages_considered < 1:
             raise ValueError(
@@ -76,18 +77,12 @@ class ExtractiveGenerator:
         if not passages:
             text = self.prompts.render("no_passages", language=language)
             return Answer(question, text, [], True, language, generator=self.name)
+        considered = passages[: self.passages_considered]
         terms = list(dict.fromkeys(tokenize(question)))
-        candidates = self._candidates(terms, passages[: self.passages_considered])
-        candidates = self._with_semantics(question, candidates)
-        if self._too_weak(terms, passages, candidates):
+        candidates = self._with_semantics(question, self._candidates(terms, considered))
+        chosen = self._choose(question, language, candidates, considered)
+        if not chosen:
             return self._abstain(question, language, passages)
-        wants_number, wants_date = bool(_NUMBER_CUES.search(question)), bool(_DATE_CUES.search(question))
-        ranked = sorted(candidates, key=lambda c: -c.score(language, wants_number, wants_date))
-        best = ranked[0].score(language, wants_number, wants_date)
-        chosen = [ranked[0]] + [
-            c for c in ranked[1 : self.max_sentences]
-            if c.score(language, wants_number, wants_date) >= 0.85 * best and c.language == ranked[0].language
-        ]
         chosen.sort(key=lambda c: (c.passage_index, c.start))
         citations = [_citation(n, passages[c.passage_index], c) for n, c in enumerate(chosen, start=1)]
         quoted = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
@@ -95,13 +90,40 @@ class ExtractiveGenerator:
             quoted = self.prompts.render("cross_lingual", language=language, sentences=quoted)
         return Answer(question, quoted, citations, False, language, generator=self.name)
 
+    def _choose(
+        self, question: str, language: str, candidates: list[_Candidate], passages: list[Passage]
+    ) -> list[_Candidate]:
+        """Sentences in the question's language when they cover its terms well enough; otherwise,
+        from passages with no sentence in that language, the semantically closest ones (a
+        cross-lingual answer) if the passage is close enough; otherwise nothing (abstain)."""
+        same = [c for c in candidates if _same_language(c.language, language)]
+        if same and max(c.lexical for c in same) >= self.min_coverage:
+            pool = same
+        else:
+            same_language_passages = {c.passage_index for c in same}
+            pool = [
+                c for c in candidates
+                if c.passage_index not in same_language_passages
+                and (passages[c.passage_index].dense_similarity or 0.0) >= self.min_similarity
+            ]
+        if not pool:
+            return []
+        wants_number, wants_date = bool(_NUMBER_CUES.search(question)), bool(_DATE_CUES.search(question))
+        ranked = sorted(pool, key=lambda c: -c.score(language, wants_number, wants_date))
+        best = ranked[0].score(language, wants_number, wants_date)
+        return [ranked[0]] + [
+            c for c in ranked[1 : self.max_sentences]
+            if c.score(language, wants_number, wants_date) >= 0.9 * best
+        ]
+
     def _candidates(self, terms: list[str], passages: list[Passage]) -> list[_Candidate]:
         total = sum(self.idf(t) for t in terms) or 1.0
         found = []
         for index, passage in enumerate(passages):
+            skip = {passage.title or "", *passage.section.split(" > ")}
             for start, end in sentence_spans(passage.text):
                 text = passage.text[start:end]
-                if len(text) < 6:
+                if len(text) < 6 or text in skip:  # titles and headings are not answers
                     continue
                 folded = fold_t2s(text).lower()
                 covered = sum(self.idf(t) for t in terms if t in folded)
@@ -121,15 +143,10 @@ class ExtractiveGenerator:
             for c, s in zip(candidates, sims, strict=True)
         ]
 
-    def _too_weak(self, terms: list[str], passages: list[Passage], candidates: list[_Candidate]) -> bool:
-        if not candidates:
-            return True
-        coverage = max(c.lexical for c in candidates)
-        similarity = max((p.dense_similarity or 0.0) for p in passages)
-        return coverage < self.min_coverage and similarity < self.min_similarity
-
     def _abstain(self, question: str, language: str, passages: list[Passage]) -> Answer:
-        closest = "; ".join(f"{p.title or p.doc_id}" + (f" ({p.section})" if p.section else "") for p in passages[:3])
+        closest = "; ".join(
+            f"[{p.doc_id}] {p.title or ''}" + (f" > {p.section}" if p.section else "") for p in passages[:3]
+        )
         text = self.prompts.render("abstain", language=language, question=question, closest=closest)
         return Answer(question, text, [], True, language, generator=self.name)
 

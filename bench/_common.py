@@ -1,0 +1,128 @@
+"""Helpers shared by the benchmark scripts: machine facts, bench corpora, collections, result files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "bench" / "results"
+# Source files whose changes make a built bench index stale (chunking, cleaning, tokenising).
+INDEX_SOURCES = (
+    "rag/chunk.py", "rag/clean.py", "rag/load.py", "rag/textnorm.py", "rag/index.py", "vectorstore/keyword.py",
+)  # fmt: skip
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        names = re.findall(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def safe_stem(doc_id: str) -> str:
+    """A file stem that survives every file system; ids with other characters get a short hash."""
+    stem = _UNSAFE.sub("_", doc_id).lstrip("-_") or "doc"
+    if stem != doc_id:
+        stem = f"{stem}_{hashlib.sha1(doc_id.encode()).hexdigest()[:8]}"
+    return stem
+
+
+def write_corpus(folder: Path, texts: dict[str, str]) -> dict[str, str]:
+    """Write one ``<stem>.txt`` per document (only when changed); returns stem -> original id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stems: dict[str, str] = {}
+    for doc_id, text in texts.items():
+        stem = safe_stem(doc_id)
+        if stem in stems:
+            raise ValueError(f"two documents map to the file name {stem}.txt: {stems[stem]}, {doc_id}")
+        stems[stem] = doc_id
+        path = folder / f"{stem}.txt"
+        data = text.encode("utf-8")
+        if not path.is_file() or path.read_bytes() != data:
+            path.write_bytes(data)
+    for stale in folder.glob("*.txt"):
+        if stale.stem not in stems:
+            stale.unlink()
+    return stems
+
+
+def index_fingerprint(settings: Any) -> dict[str, Any]:
+    """What a built collection depends on besides the corpus files themselves."""
+    sources = hashlib.sha256()
+    for name in INDEX_SOURCES:
+        path = REPO / name
+        sources.update(path.read_bytes() if path.is_file() else b"")
+    return {
+        "embedding_model": settings.embedding_model,
+        "embedding_backend": settings.embedding_backend,
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "index_sources_sha256": sources.hexdigest(),
+    }
+
+
+def drop_collection(client: Any, settings: Any) -> None:
+    """Delete a collection's Chroma data and keyword index (open it again afterwards)."""
+    names = {getattr(c, "name", c) for c in client.list_collections()}
+    if settings.collection in names:
+        client.delete_collection(settings.collection)
+    keyword = settings.data_dir / "keyword" / f"{settings.collection}.json"
+    keyword.unlink(missing_ok=True)
+
+
+def index_is_current(settings: Any, stamp_dir: Path) -> bool:
+    """False when the collection was built with other settings or other chunking/tokenising code."""
+    stamp = stamp_dir / f"{settings.collection}.json"
+    return stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == index_fingerprint(settings)
+
+
+def record_index(settings: Any, stamp_dir: Path) -> None:
+    stamp_dir.mkdir(parents=True, exist_ok=True)
+    stamp = stamp_dir / f"{settings.collection}.json"
+    stamp.write_text(json.dumps(index_fingerprint(settings), indent=2), encoding="utf-8")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def remove_tree(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)

@@ -1,0 +1,1 @@
+"""Evaluation harness and datasets (datasets/ holds the JSONL sets)."""

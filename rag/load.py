@@ -1,0 +1,273 @@
+"""Read files into Documents carrying their raw text and metadata (cleaning comes later).
+
+Text files (and HTML and Markdown) are decoded by detection (see ``rag.encoding``); HTML keeps
+block elements as paragraphs and drops scripts and page chrome; PDF pages and DOCX paragraphs
+are joined by blank lines. Every failure is a LoadError naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.element import PreformattedString
+from docx.table import Table
+from pypdf import PdfReader
+
+from rag.encoding import UndecodableTextError, decode_text
+from rag.errors import LoadError
+from rag.metadata import extract_metadata
+from rag.types import Document
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+)
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """A file that could not be loaded, and why (one line)."""
+
+    path: str
+    reason: str
+
+
+class _FileLoadError(LoadError):
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"cannot load {path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class _UnreadableError(ValueError):
+    """Raised by an extractor with a reason a user can act on."""
+
+
+# --- public API --------------------------------------------------------------------------------
+
+
+def load_document(path: Path) -> Document:
+    """Load one file; raise LoadError (path and reason in one line) when it cannot be read."""
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise _FileLoadError(
+            path, f"unsupported file type {ext or '(no extension)'!r} (supported: {supported})"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _FileLoadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise _FileLoadError(path, "file is empty")
+    text, title_hint = _extract(path, ext, data)
+    meta = extract_metadata(text, filename=path.name, html_title=title_hint)
+    digest = hashlib.sha256(data).hexdigest()
+    return Document(doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta)
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[LoadFailure]]:
+    """Load files and directories (walked recursively); a bad file is reported, the rest go on."""
+    documents: list[Document] = []
+    failures: list[LoadFailure] = []
+    loaded_from: dict[str, str] = {}
+    for path in _expand(paths):
+        try:
+            document = load_document(path)
+        except LoadError as exc:
+            logger.warning("%s", exc)
+            failures.append(LoadFailure(str(path), getattr(exc, "reason", str(exc))))
+            continue
+        if document.doc_id in loaded_from:
+            reason = (
+                f"duplicate doc_id {document.doc_id!r} (already loaded from {loaded_from[document.doc_id]})"
+            )
+            logger.warning("skipping %s: %s", path, reason)
+            failures.append(LoadFailure(str(path), reason))
+            continue
+        loaded_from[document.doc_id] = document.source_path
+        documents.append(document)
+    logger.info("loaded %d documents, %d failures", len(documents), len(failures))
+    return documents, failures
+
+
+# --- files and directories ---------------------------------------------------------------------
+
+
+def _expand(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from _walk(path)
+        else:
+            yield path
+
+
+def _walk(root: Path) -> list[Path]:
+    def wanted(path: Path) -> bool:
+        hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+        return not hidden and path.suffix.lower() in SUPPORTED_EXTENSIONS and path.is_file()
+
+    return sorted(path for path in root.rglob("*") if wanted(path))
+
+
+def _extract(path: Path, ext: str, data: bytes) -> tuple[str, str | None]:
+    extractor = _EXTRACTORS[ext]
+    try:
+        text, title_hint = extractor(data)
+    except (_UnreadableError, UndecodableTextError, UnicodeDecodeError) as exc:
+        raise _FileLoadError(path, _one_line(str(exc))) from exc
+    except Exception as exc:  # parsers raise many types on corrupt input; report, don't crash
+        reason = f"cannot parse {ext[1:].upper()} ({type(exc).__name__}: {_one_line(str(exc))})"
+        raise _FileLoadError(path, reason) from exc
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    if not text.strip():
+        hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" else ""
+        raise _FileLoadError(path, f"no text content{hint}")
+    return text, title_hint
+
+
+def _one_line(message: str, limit: int = 200) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+# --- extractors: bytes -> (text, title hint) ---------------------------------------------------
+
+_DROP_TAGS = (
+    "script", "style", "nav", "header", "footer", "aside", "noscript", "template",
+    "iframe", "svg", "button", "select", "head",
+)  # fmt: skip
+_BLOCK_TAGS = (
+    "address", "article", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption", "figure",
+    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre",
+    "section", "table", "tr", "ul",
+)  # fmt: skip
+_META_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_\-]+)", re.IGNORECASE)
+_TITLE_SITE_SUFFIX_RE = re.compile(r"\s*(?:[_|｜]|\s-\s|\s—\s).*$")
+
+
+def _read_plain(data: bytes) -> tuple[str, str | None]:
+    return decode_text(data), None
+
+
+def _read_html(data: bytes) -> tuple[str, str | None]:
+    declared = _META_CHARSET_RE.search(data[:4096])
+    text = decode_text(data, declared.group(1).decode("ascii") if declared else None)
+    soup = BeautifulSoup(text, "html.parser")
+    page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup.find_all(_DROP_TAGS):
+        if not tag.decomposed and not _is_article_header(tag):
+            tag.decompose()
+    for special in soup.find_all(string=lambda node: isinstance(node, PreformattedString)):
+        special.extract()  # comments, doctype, processing instructions
+    h1 = soup.find("h1")
+    heading = h1.get_text(" ", strip=True) if h1 else ""
+    for node in soup.find_all(string=True):
+        if node.find_parent("pre") is None:
+            node.replace_with(NavigableString(re.sub(r"\s+", " ", str(node))))
+    for br in soup.find_all("br"):
+        br.replace_with(NavigableString("\n"))
+    for cell in soup.find_all(("td", "th")):
+        cell.append(NavigableString(" "))
+    for block in soup.find_all(_BLOCK_TAGS):
+        block.insert_before(NavigableString("\n\n"))
+        block.append(NavigableString("\n\n"))
+    title = heading or _TITLE_SITE_SUFFIX_RE.sub("", page_title) or None
+    return _tidy(soup.get_text()), title
+
+
+def _is_article_header(tag: Tag) -> bool:
+    """A <header>/<footer> inside <article> or <main> holds the article's title and date."""
+    return tag.name in ("header", "footer") and tag.find_parent(("article", "main")) is not None
+
+
+def _tidy(text: str) -> str:
+    """Strip each line and keep at most one blank line between paragraphs."""
+    lines = [line.strip() for line in text.replace("\xa0", " ").splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+_MD_FRONT_MATTER_RE = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
+_MD_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_MD_SKIP_LINE_RE = re.compile(r"^\s*(?:```|~~~|(?:[-*_=]\s*){3,}$)")
+_MD_INLINE = (
+    (re.compile(r"<!--.*?-->"), ""),
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"^\s{0,3}>\s?"), ""),
+)
+
+
+def _read_markdown(data: bytes) -> tuple[str, str | None]:
+    text = _MD_FRONT_MATTER_RE.sub("", decode_text(data).replace("\r\n", "\n"), count=1)
+    lines: list[str] = []
+    title: str | None = None
+    for line in text.split("\n"):
+        heading = _MD_HEADING_RE.match(line)
+        if heading:
+            if title is None and len(heading.group(1)) == 1:
+                title = heading.group(2)
+            lines += ["", _md_inline(heading.group(2)), ""]
+        elif not _MD_SKIP_LINE_RE.match(line):
+            lines.append(_md_inline(line))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), title
+
+
+def _md_inline(line: str) -> str:
+    for pattern, replacement in _MD_INLINE:
+        line = pattern.sub(replacement, line)
+    return line
+
+
+def _read_pdf(data: bytes) -> tuple[str, str | None]:
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise _UnreadableError("PDF is encrypted")
+    pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    return "\n\n".join(page for page in pages if page), None
+
+
+def _read_docx(data: bytes) -> tuple[str, str | None]:
+    document = docx.Document(io.BytesIO(data))
+    parts: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            parts.extend(_table_rows(block))
+        else:
+            parts.append(block.text.strip())
+    return "\n\n".join(part for part in parts if part), None
+
+
+def _table_rows(table: Table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells: list[str] = []
+        for cell in row.cells:
+            text = " ".join(cell.text.split())
+            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
+                cells.append(text)
+        rows.append(" | ".join(cells))
+    return rows
+
+
+_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
+    ".txt": _read_plain,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
+    ".html": _read_html,
+    ".htm": _read_html,
+    ".pdf": _read_pdf,
+    ".docx": _read_docx,
+}

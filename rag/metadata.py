@@ -1,0 +1,286 @@
+"""Document metadata from raw text: title, date, document number, source and language.
+
+The inputs are real-world and messy: web navigation chrome around the article, pinyin ruby
+annotations (``國(guó)``), bilingual Chinese/English lines, and dates and document numbers that lost
+characters in conversion (``202061`` is 2020-06-01, ``川办函〔202031`` is 川办函〔2020〕31号).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+
+from rag.types import DocumentMeta
+
+logger = logging.getLogger(__name__)
+
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_CHAR_RE = re.compile(f"[{_HAN}]")
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+_RUBY_RE = re.compile(rf"(?<=[{_HAN}])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
+
+# Characters written differently in the two scripts (a compact, common subset).
+_SIMPLIFIED_ONLY = frozenset(
+    "务业区发设体动进国创会实领游费质强为产导际与经点项现济机构医开态组优标资养级协准学验场议乐对时疗关"
+    "闲绿调统双记环带应网坚总划习办个来乡围达数购专联园础内满术规争链传运给贸娱长单结载类门织势兴党筹综"
+    "扩厅励营计书决续电护竞题线赛训据战积车谐间显饮艺观响责极条齐职话审试适断员户贯彻转众盖视农铁龙欧讲"
+    "闻报过赋县东见筑细层补贷黄汇将壮赢认撑扬识广络权两离阳价问张头号从丰样这说们还没么吗种让几边买卖红"
+    "万义亚仅伤岁"
+)
+_TRADITIONAL_ONLY = frozenset(
+    "務業區發設體動進國創會實領遊費質強為爲產導際與經點項現濟機構醫開態組優標資養級協準學驗場議樂對時療關"
+    "閒綠調統雙記環帶應網堅總劃習辦個來鄉圍達數購專聯園礎內滿術規爭鏈傳運給貿娛長單結載類門織勢興黨籌綜"
+    "擴廳勵營計書決續電護競題線賽訓據戰積車諧間顯飲藝觀響責極條齊職話審試適斷員戶貫徹轉眾衆蓋視農鐵龍歐講"
+    "聞報過賦縣東見築細層補貸黃匯將壯贏認撐揚識廣絡權兩離陽價問張頭號從豐樣這說們還沒麼嗎種讓幾邊買賣紅"
+    "萬義亞僅傷歲後裡裏臺於並範"
+)
+
+_DATE_PATTERNS = (
+    re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)"),
+)
+_DATE_LABEL_RE = re.compile(
+    r"(?:成文日期|发文日期|發文日期|印发日期|发布日期|發布日期|发布时间|發布時間|時間|时间)\s*[:：]\s*"
+)
+_BROKEN_DATE_LINE_RE = re.compile(r"^((?:19|20)\d{2})(\d{2,4})$")
+
+_OPEN, _CLOSE = r"[〔\[［(（【]", r"[〕\]］)）】]"
+_DOC_NO_RE = re.compile(
+    rf"(?<![{_HAN}])([{_HAN}]{{1,8}})\s*{_OPEN}\s*((?:19|20)\d{{2}})\s*{_CLOSE}\s*第?\s*(\d{{1,5}})\s*号"
+)
+_BROKEN_DOC_NO_RE = re.compile(
+    rf"^([{_HAN}]{{1,8}})\s*{_OPEN}\s*((?:19|20)\d{{2}})\s*{_CLOSE}?\s*(\d{{1,5}})\s*号?$"
+)
+# Words that run into an issuer code in body text: 根据国发〔2019〕5号 -> 国发〔2019〕5号.
+_LEAD_IN_RE = re.compile(r"^(?:根据|按照|依据|依照|对照|参照|贯彻|落实|印发|转发|详见|见)")
+
+_SOURCE_LABEL_RE = re.compile(r"(?:来源|來源|稿源|发布机构|發布機構|发文机关|發文機關)\s*[:：]\s*")
+_SOURCE_STOP_RE = re.compile(r"\s|编辑|編輯|作者|责任编辑|責任編輯|时间|時間|[|｜,，;；:：、()（）\"“”]")
+_PUBLISHER_DATE_RE = re.compile(rf"^([{_HAN}]{{2,30}})\s*(?:(?:19|20)\d{{2}}[-/.年])")
+
+_BREADCRUMB_RE = re.compile(r"^(?:首页|首頁|主页|主頁|当前位置|當前位置|您的位置|您現在的位置|您现在的位置)")
+_CHROME_WORDS = ("打印", "放大", "缩小", "字体", "字體", "分享到", "扫一扫", "掃一掃", "责任编辑", "責任編輯")
+_HEAD_LINES = 15  # non-empty lines that count as "the top" of a document
+_HEADER_LINE_CHARS = 40  # a header line (文号, date, source) is short; body paragraphs are not
+_LONE_DATE_CHARS = 20
+_MAX_TITLE_CHARS = 150
+
+
+def extract_metadata(text: str, *, filename: str = "", html_title: str | None = None) -> DocumentMeta:
+    """Read title, date, document number, source and language off a document's raw text."""
+    plain = _strip_ruby(text)
+    lines = [line.strip(" \t\u3000•·") for line in plain.splitlines()]
+    lines = [line for line in lines if line]
+    title = _title_from_hint(html_title) or _find_title(lines) or (Path(filename).stem or None)
+    return DocumentMeta(
+        title=title,
+        date=_find_date(plain, lines),
+        doc_number=_find_doc_number(lines),
+        source=_find_source(plain, lines),
+        language=detect_language(plain),
+    )
+
+
+def _strip_ruby(text: str) -> str:
+    """Drop inline pinyin annotations: ``國(guó)`` -> ``國``."""
+    return _RUBY_RE.sub("", text)
+
+
+# --- title -------------------------------------------------------------------------------------
+
+
+def _title_from_hint(hint: str | None) -> str | None:
+    if not hint:
+        return None
+    title = _chinese_part(_strip_ruby(hint).strip())
+    return title or None
+
+
+def _find_title(lines: list[str]) -> str | None:
+    for line in lines[:_HEAD_LINES]:
+        if _is_chrome(line) or _is_date_or_source_line(line):
+            continue
+        candidate = _chinese_part(line)
+        if len(candidate) <= _MAX_TITLE_CHARS and "。" not in candidate:
+            return candidate
+    return None
+
+
+def _chinese_part(line: str) -> str:
+    """For a line holding a Chinese title followed by its English translation, keep the Chinese."""
+    end = len(line)
+    while end and not _HAN_CHAR_RE.match(line[end - 1]):
+        end -= 1
+    latin = re.search(r"[A-Za-z]", line[end:])
+    if end and latin and len(line[end + latin.start() :].split()) >= 3:
+        return line[: end + latin.start()].rstrip(" :：-—|")
+    return line
+
+
+def _is_chrome(line: str) -> bool:
+    separators = sum(line.count(sep) for sep in (">", "›", "»", "＞"))
+    if separators >= 2 or (separators and _BREADCRUMB_RE.match(line)):
+        return True
+    if line.endswith("正文") and len(line) <= 20:
+        return True
+    if len(line) <= 30 and any(word in line for word in _CHROME_WORDS):
+        return True
+    return len(re.sub(rf"[^{_HAN}A-Za-z]", "", line)) < 4
+
+
+def _is_date_or_source_line(line: str) -> bool:
+    if _SOURCE_LABEL_RE.search(line) or _DATE_LABEL_RE.match(line):
+        return True
+    head = line[:40]
+    return any(pattern.search(head) for pattern in _DATE_PATTERNS) and len(line) <= 60
+
+
+# --- date --------------------------------------------------------------------------------------
+
+
+def _find_date(text: str, lines: list[str]) -> str | None:
+    """Near the top, a labelled date (时间:, 成文日期: …) wins over the first date; failing both,
+    a lone date line (an official document's signature date, possibly broken), then any date."""
+    head = "\n".join(lines[:_HEAD_LINES])
+    for label in _DATE_LABEL_RE.finditer(head):
+        after = head[label.end() : label.end() + 20]
+        found = _first_date(after) if after[:4].isdigit() else None
+        if found:
+            return found
+    found = _first_date(head)
+    if found:
+        return found
+    for line in reversed(lines):
+        found = repair_date(line) if _BROKEN_DATE_LINE_RE.match(line) else None
+        found = found or (_first_date(line) if len(line) <= _LONE_DATE_CHARS else None)
+        if found:
+            return found
+    return _first_date(text)
+
+
+def _first_date(text: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(text):
+            iso = _iso(*(int(group) for group in match.groups()))
+            if iso and (best is None or match.start() < best[0]):
+                best = (match.start(), iso)
+                break
+    return best[1] if best else None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def repair_date(digits: str) -> str | None:
+    """Repair a date that lost its separators (``202061`` -> ``2020-06-01``).
+
+    Only an unambiguous run is repaired: exactly one split of the digits after the year into a
+    valid month and day. ``2020111`` could be 2020-01-11 or 2020-11-01, so it gives None.
+    """
+    match = _BROKEN_DATE_LINE_RE.match(digits.strip())
+    if not match:
+        return None
+    year, rest = int(match.group(1)), match.group(2)
+    candidates = set()
+    for cut in (1, 2):
+        month, day = rest[:cut], rest[cut:]
+        if not 1 <= len(day) <= 2:
+            continue
+        iso = _iso(year, int(month), int(day))
+        if iso:
+            candidates.add(iso)
+    if len(candidates) != 1:
+        if candidates:
+            logger.debug("ambiguous broken date %r: %s", digits, sorted(candidates))
+        return None
+    return candidates.pop()
+
+
+# --- document number ---------------------------------------------------------------------------
+
+
+def _find_doc_number(lines: list[str]) -> str | None:
+    """The document's own number stands near the top, on its own line or in a short header line
+    (``川办函〔2020〕31号``, repaired from ``川办函〔202031``); numbers cited in the body are not it."""
+    head = lines[:_HEAD_LINES]
+    for line in head:
+        whole = _DOC_NO_RE.fullmatch(line) or _BROKEN_DOC_NO_RE.match(line)
+        if whole:
+            return _format_doc_number(*whole.groups())
+    for line in head:
+        match = _DOC_NO_RE.search(line) if len(line) <= _HEADER_LINE_CHARS else None
+        if match:
+            return _format_doc_number(*match.groups())
+    return None
+
+
+def parse_doc_number(text: str) -> str | None:
+    """Normalise a document number to ``机关代字〔年份〕序号号``, repairing the broken form."""
+    text = text.strip()
+    match = _DOC_NO_RE.search(text) or _BROKEN_DOC_NO_RE.match(text)
+    return _format_doc_number(*match.groups()) if match else None
+
+
+def _format_doc_number(prefix: str, year: str, serial: str) -> str:
+    prefix = _LEAD_IN_RE.sub("", prefix) or prefix
+    return f"{prefix}〔{year}〕{int(serial)}号"
+
+
+# --- source ------------------------------------------------------------------------------------
+
+
+def _find_source(text: str, lines: list[str]) -> str | None:
+    head = "\n".join(lines[:_HEAD_LINES])
+    found = _labelled_source(head)
+    if found:
+        return found
+    for line in lines[:_HEAD_LINES]:
+        match = _PUBLISHER_DATE_RE.match(line)
+        if match:
+            return match.group(1)
+    return _labelled_source(text)
+
+
+def _labelled_source(text: str) -> str | None:
+    for label in _SOURCE_LABEL_RE.finditer(text):
+        rest = text[label.end() : label.end() + 60]
+        value = _SOURCE_STOP_RE.split(rest, maxsplit=1)[0].strip("。.·-— ")
+        if 2 <= len(value) <= 30:
+            return value
+    return None
+
+
+# --- language ----------------------------------------------------------------------------------
+
+
+def detect_language(text: str) -> str | None:
+    """``zh-Hans``, ``zh-Hant``, ``en``, or ``zh-Hans+en``/``zh-Hant+en`` for bilingual text.
+
+    One Chinese character carries about as much as three English letters, so the letter count is
+    divided by three before the shares are compared; each language needs a quarter to count.
+    """
+    text = _strip_ruby(text)
+    han = re.findall(f"[{_HAN}]", text)
+    latin = len(re.findall(r"[A-Za-z]", text))
+    zh_weight, en_weight = len(han), latin / 3
+    total = zh_weight + en_weight
+    if total < 1:
+        return None
+    zh_share = zh_weight / total
+    if zh_share < 0.25:
+        return "en"
+    script = _script(han)
+    return f"{script}+en" if zh_share <= 0.75 else script
+
+
+def _script(han: list[str]) -> str:
+    traditional = sum(1 for ch in han if ch in _TRADITIONAL_ONLY)
+    simplified = sum(1 for ch in han if ch in _SIMPLIFIED_ONLY)
+    return "zh-Hant" if traditional > simplified else "zh-Hans"
