@@ -27,7 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
     ingest.add_argument("--rebuild", action="store_true", help="drop the knowledge base and index again")
 
-    for name, text in (("search", "show the passages retrieved for a query"), ("ask", "answer with citations")):
+    for name, text in (
+        ("search", "show the passages retrieved for a query"),
+        ("ask", "answer with citations"),
+    ):
         command = sub.add_parser(name, help=text)
         command.add_argument("question")
         command.add_argument("--k", type=int, help="passages to retrieve")

@@ -25,8 +25,13 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "search":
         result = assistant.search(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids)
         if args.json:
-            _print_json({"query": args.question, "passages": [p.to_dict() for p in result.passages],
-                         "timings": result.timings})
+            _print_json(
+                {
+                    "query": args.question,
+                    "passages": [p.to_dict() for p in result.passages],
+                    "timings": result.timings,
+                }
+            )
         else:
             for rank, passage in enumerate(result.passages, start=1):
                 print(_passage_line(rank, passage))
@@ -52,7 +57,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 def drop_knowledge_base(settings: Settings) -> None:
     from vectorstore.chroma_store import make_client
 
-    client = make_client(persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+    client = make_client(
+        persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
+    )
     if settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
         client.delete_collection(settings.collection)
     keyword_file = settings.data_dir / "keyword" / f"{settings.collection}.json"
@@ -84,7 +91,9 @@ def _docs(args: argparse.Namespace, assistant: Assistant) -> int:
 
 def _passage_line(rank: int, passage: Passage) -> str:
     text = " ".join(passage.text.split())
-    head = f"{rank}. [{passage.doc_id}] {passage.title or ''}" + (f" > {passage.section}" if passage.section else "")
+    head = f"{rank}. [{passage.doc_id}] {passage.title or ''}" + (
+        f" > {passage.section}" if passage.section else ""
+    )
     return f"{head}  (score {passage.score:.4f})\n   {text[:160]}{'…' if len(text) > 160 else ''}"
 
 

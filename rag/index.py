@@ -96,8 +96,11 @@ class KnowledgeBase:
         stored = {c.metadata.get("chunk_id", c.chunk_id) for c in self.store.all_metadata()}
         if stored == self.keyword.chunk_ids:
             return
-        log.warning("keyword index out of step with Chroma (%d vs %d chunks): rebuilding",
-                    len(self.keyword), len(stored))
+        log.warning(
+            "keyword index out of step with Chroma (%d vs %d chunks): rebuilding",
+            len(self.keyword),
+            len(stored),
+        )
         self.keyword.remove(list(self.keyword.chunk_ids - stored))
         for chunk in self.store.get(sorted(stored - self.keyword.chunk_ids)):
             self.keyword.add(chunk.chunk_id, chunk.metadata.get("doc_id", ""), _keyword_text(chunk))
@@ -160,7 +163,9 @@ class KnowledgeBase:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _write(self, pending: list[tuple[Document, list[Chunk], list[StoredChunk]]], report: IngestReport) -> None:
+    def _write(
+        self, pending: list[tuple[Document, list[Chunk], list[StoredChunk]]], report: IngestReport
+    ) -> None:
         old_ids = {o.metadata.get("chunk_id", o.chunk_id) for _, _, old in pending for o in old}
         new_chunks = [(doc, c) for doc, chunks, _ in pending for c in chunks if c.chunk_id not in old_ids]
         views = [(doc, chunk, view) for doc, chunk in new_chunks for view in embedding_views(chunk)]
@@ -180,9 +185,14 @@ class KnowledgeBase:
             kept = [o for o in old if o.metadata.get("chunk_id", o.chunk_id) in by_id]
             self.store.update_metadata(
                 [o.chunk_id for o in kept],
-                [_chunk_metadata(doc, by_id[o.metadata["chunk_id"]], now, o.metadata["script"]) for o in kept],
+                [
+                    _chunk_metadata(doc, by_id[o.metadata["chunk_id"]], now, o.metadata["script"])
+                    for o in kept
+                ],
             )
-            self._delete_records([o for o in old if o.metadata.get("chunk_id", o.chunk_id) not in by_id], report)
+            self._delete_records(
+                [o for o in old if o.metadata.get("chunk_id", o.chunk_id) not in by_id], report
+            )
             (report.updated if old else report.added).append(doc.doc_id)
 
     def _embed(self, texts: list[str]):
@@ -193,7 +203,9 @@ class KnowledgeBase:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         batch = self.settings.embedding_batch_size
         parts = []
-        with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not self.settings.progress) as bar:
+        with tqdm(
+            total=len(texts), desc="Embedding", unit="chunk", disable=not self.settings.progress
+        ) as bar:
             for start in range(0, len(texts), batch):
                 parts.append(self.embedder.embed_passages(texts[start : start + batch]))
                 bar.update(len(parts[-1]))

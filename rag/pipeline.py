@@ -17,7 +17,9 @@ from rag.types import Answer
 from vectorstore.chroma_store import make_client
 
 
-def open_knowledge_base(settings: Settings, *, embedder: Embedder | None = None, client=None) -> KnowledgeBase:
+def open_knowledge_base(
+    settings: Settings, *, embedder: Embedder | None = None, client=None
+) -> KnowledgeBase:
     if embedder is None:
         from rag.embedding import create_embedder
 
@@ -70,6 +72,10 @@ class Assistant:
         retrieve_seconds = time.perf_counter() - started
         started = time.perf_counter()
         answer = self.generator.generate(question, retrieved.passages)
-        timings = {**retrieved.timings, "retrieve": retrieve_seconds, "generate": time.perf_counter() - started}
+        timings = {
+            **retrieved.timings,
+            "retrieve": retrieve_seconds,
+            "generate": time.perf_counter() - started,
+        }
         timings["total"] = timings["retrieve"] + timings["generate"]
         return replace(answer, passages=retrieved.passages, timings=timings)

@@ -63,9 +63,7 @@ class Settings:
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
         if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
-            raise ConfigError(
-                f"collection must be 3+ letters, digits, '-' or '_'; got {self.collection!r}"
-            )
+            raise ConfigError(f"collection must be 3+ letters, digits, '-' or '_'; got {self.collection!r}")
 
     @property
     def chroma_dir(self) -> Path:

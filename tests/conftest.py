@@ -66,7 +66,9 @@ class HashEmbedder:
         return vec / norm if norm else vec
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        return (
+            np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)

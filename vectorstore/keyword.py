@@ -13,10 +13,12 @@ import os
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from rag.textnorm import fold_t2s
+from rag.glossary import translate
+from rag.textnorm import detect_language, fold_t2s
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
 _STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
@@ -39,17 +41,44 @@ def _jieba():
 
 def tokenize(text: str) -> list[str]:
     """Search tokens: jieba's search mode for Chinese runs (words and their sub-words)."""
-    folded = fold_t2s(text).lower()
+    folded = fold_t2s(text).lower().replace("’", "'")
     stop = _stopwords()
     tokens: list[str] = []
     for match in _WORD.finditer(folded):
         run = match.group()
         if run[0].isascii():
-            if run not in stop:
+            run = run.removesuffix("'s")
+            if run not in stop and (len(run) > 1 or run.isdigit()):
                 tokens.append(run)
             continue
         tokens.extend(t for t in _jieba().lcut_for_search(run) if t not in stop)
     return tokens
+
+
+def query_term_sets(question: str) -> list[list[str]]:
+    """The question's terms, and for an English question also its glossary translation (Chinese
+    terms plus the English words the glossary did not cover). A passage may match either set."""
+    terms = list(dict.fromkeys(tokenize(question)))
+    if detect_language(question) != "en":
+        return [terms]
+    translation = translate(question)
+    if not translation.chinese:
+        return [terms]
+    translated = [t for phrase in translation.chinese for t in tokenize(phrase)]
+    translated += tokenize(translation.residual)
+    return [terms, list(dict.fromkeys(translated))]
+
+
+def coverage(
+    term_sets: list[list[str]], present: Callable[[str], bool], idf: Callable[[str], float]
+) -> float:
+    """IDF-weighted share of the question's terms that ``present`` finds, best over the term sets."""
+    best = 0.0
+    for terms in term_sets:
+        total = sum(idf(t) for t in terms)
+        if total:
+            best = max(best, sum(idf(t) for t in terms if present(t)) / total)
+    return best
 
 
 class KeywordIndex:
@@ -120,10 +149,10 @@ class KeywordIndex:
         """``(chunk_id, bm25 score, coverage)``, best first. Coverage is the IDF-weighted share of
         the query's terms found in the chunk: near 0 means the match is incidental."""
         self._prepare()
-        terms = list(dict.fromkeys(tokenize(query)))
-        total_idf = sum(self.idf(t) for t in terms) or 1.0
+        term_sets = query_term_sets(query)
+        terms = list(dict.fromkeys(t for term_set in term_sets for t in term_set))
         scores: dict[str, float] = {}
-        matched: dict[str, float] = {}
+        matched: dict[str, set[str]] = {}
         for term in terms:
             idf = self._idf.get(term, 0.0)
             for chunk_id, tf in self._postings.get(term, {}).items():
@@ -131,6 +160,6 @@ class KeywordIndex:
                     continue
                 norm = self.k1 * (1 - self.b + self.b * self._length[chunk_id] / self._avg_length)
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + idf * tf * (self.k1 + 1) / (tf + norm)
-                matched[chunk_id] = matched.get(chunk_id, 0.0) + idf
+                matched.setdefault(chunk_id, set()).add(term)
         best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
-        return [(c, scores[c], matched[c] / total_idf) for c in best]
+        return [(c, scores[c], coverage(term_sets, matched[c].__contains__, self.idf)) for c in best]

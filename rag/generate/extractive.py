@@ -14,13 +14,17 @@ from rag.embedding.base import Embedder
 from rag.prompts import load_prompts
 from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
-from vectorstore.keyword import tokenize
+from vectorstore.keyword import coverage, query_term_sets
 
 _NUMBER_CUES = re.compile(r"how many|how much|number of|多少|几|幾|数量|數量|比例|percentage", re.I)
-_DATE_CUES = re.compile(r"\bwhen\b|what date|which year|何时|何時|哪天|哪一天|什么时候|什麼時候|日期|哪年", re.I)
+_DATE_CUES = re.compile(
+    r"\bwhen\b|what date|which year|何时|何時|哪天|哪一天|什么时候|什麼時候|日期|哪年", re.I
+)
 _QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:个|個|项|項|家|条|條|%|％|亿|億|万|萬|元|名|人|[a-z]+)", re.I)
-_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}|(?:January|February|March|April|"
-                   r"May|June|July|August|September|October|November|December)\s+\d")
+_DATE = re.compile(
+    r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}|(?:January|February|March|April|"
+    r"May|June|July|August|September|October|November|December)\s+\d"
+)
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,8 @@ class ExtractiveGenerator:
             text = self.prompts.render("no_passages", language=language)
             return Answer(question, text, [], True, language, generator=self.name)
         considered = passages[: self.passages_considered]
-        terms = list(dict.fromkeys(tokenize(question)))
-        candidates = self._with_semantics(question, self._candidates(terms, considered))
+        term_sets = query_term_sets(question)
+        candidates = self._with_semantics(question, self._candidates(term_sets, considered))
         chosen = self._choose(question, language, candidates, considered)
         if not chosen:
             return self._abstain(question, language, passages)
@@ -101,10 +105,13 @@ class ExtractiveGenerator:
             pool = same
         else:
             same_language_passages = {c.passage_index for c in same}
+            other = [c for c in candidates if c.passage_index not in same_language_passages]
+            covered = bool(other) and max(c.lexical for c in other) >= self.min_coverage
             pool = [
-                c for c in candidates
-                if c.passage_index not in same_language_passages
-                and (passages[c.passage_index].dense_similarity or 0.0) >= self.min_similarity
+                c
+                for c in other
+                if (passages[c.passage_index].dense_similarity or 0.0) >= self.min_similarity
+                and (covered or not _has_translation(question))
             ]
         if not pool:
             return []
@@ -112,12 +119,12 @@ class ExtractiveGenerator:
         ranked = sorted(pool, key=lambda c: -c.score(language, wants_number, wants_date))
         best = ranked[0].score(language, wants_number, wants_date)
         return [ranked[0]] + [
-            c for c in ranked[1 : self.max_sentences]
+            c
+            for c in ranked[1 : self.max_sentences]
             if c.score(language, wants_number, wants_date) >= 0.9 * best
         ]
 
-    def _candidates(self, terms: list[str], passages: list[Passage]) -> list[_Candidate]:
-        total = sum(self.idf(t) for t in terms) or 1.0
+    def _candidates(self, term_sets: list[list[str]], passages: list[Passage]) -> list[_Candidate]:
         found = []
         for index, passage in enumerate(passages):
             skip = {passage.title or "", *passage.section.split(" > ")}
@@ -126,8 +133,8 @@ class ExtractiveGenerator:
                 if len(text) < 6 or text in skip:  # titles and headings are not answers
                     continue
                 folded = fold_t2s(text).lower()
-                covered = sum(self.idf(t) for t in terms if t in folded)
-                found.append(_Candidate(index, start, end, text, detect_language(text), covered / total))
+                covered = coverage(term_sets, folded.__contains__, self.idf)
+                found.append(_Candidate(index, start, end, text, detect_language(text), covered))
         return found
 
     def _with_semantics(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
@@ -139,7 +146,9 @@ class ExtractiveGenerator:
         low, high = float(np.min(sims)), float(np.max(sims))
         spread = (high - low) or 1.0
         return [
-            _Candidate(c.passage_index, c.start, c.end, c.text, c.language, c.lexical, (float(s) - low) / spread)
+            _Candidate(
+                c.passage_index, c.start, c.end, c.text, c.language, c.lexical, (float(s) - low) / spread
+            )
             for c, s in zip(candidates, sims, strict=True)
         ]
 
@@ -149,6 +158,10 @@ class ExtractiveGenerator:
         )
         text = self.prompts.render("abstain", language=language, question=question, closest=closest)
         return Answer(question, text, [], True, language, generator=self.name)
+
+
+def _has_translation(question: str) -> bool:
+    return len(query_term_sets(question)) > 1
 
 
 def _citation(n: int, passage: Passage, candidate: _Candidate) -> Citation:

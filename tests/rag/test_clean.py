@@ -40,8 +40,16 @@ def test_replacement_character_at_a_cut_off_paragraph_is_removed():
 
 
 def test_web_navigation_chrome_lines_are_dropped():
-    for line in ("打印 放大 缩小", "  • 【字体:", "    扫一扫在手机打开当前页", "  • 微信", "    Baidu",
-                 "首頁(yè) > cdxw > 中新網(wǎng)四川", "---国土名片网版权所有---", "    责任编辑: 许齐棋"):
+    for line in (
+        "打印 放大 缩小",
+        "  • 【字体:",
+        "    扫一扫在手机打开当前页",
+        "  • 微信",
+        "    Baidu",
+        "首頁(yè) > cdxw > 中新網(wǎng)四川",
+        "---国土名片网版权所有---",
+        "    责任编辑: 许齐棋",
+    ):
         raw = read("002") + read("003") + read("004")
         assert line in raw
         assert is_chrome(strip_ruby(line)), line
@@ -64,7 +72,9 @@ def test_article_repeated_twice_collapses_to_one_copy():
 
 
 def test_drop_repeated_keeps_short_lines_that_recur():
-    assert drop_repeated(["五、保障措施", "正文一段很长的内容。", "五、保障措施", "正文一段很长的内容。"]) == [
+    assert drop_repeated(
+        ["五、保障措施", "正文一段很长的内容。", "五、保障措施", "正文一段很长的内容。"]
+    ) == [
         "五、保障措施",
         "正文一段很长的内容。",
         "五、保障措施",

@@ -1,0 +1,27 @@
+from rag.glossary import translate
+from vectorstore.keyword import coverage, query_term_sets
+
+
+def test_longest_phrase_wins_and_residual_keeps_the_rest():
+    result = translate("How much value added should Chengdu's life service industry reach?")
+    assert result.chinese == ["增加值", "成都", "生活性服务业"]
+    assert "reach" in result.residual and "chengdu" not in result.residual
+
+
+def test_place_names_map_to_chinese():
+    assert translate("What is the population of Tibet?").chinese == ["西藏"]
+    assert translate("Who is the mayor of Chongqing?").chinese == ["市长", "重庆"]
+
+
+def test_chinese_questions_get_one_term_set_and_english_two():
+    assert len(query_term_sets("四川省成功创建了多少个省级现代服务业集聚区？")) == 1
+    terms, translated = query_term_sets("What did the Wuhou District industrial park conference emphasise?")
+    assert "wuhou" in terms and "武侯区" in translated and "产业园" in translated
+
+
+def test_coverage_takes_the_best_term_set_and_counts_unknown_terms():
+    sets = [["mayor", "chongqing"], ["市长", "重庆"]]
+    idf = {"mayor": 1.0, "chongqing": 1.0, "市长": 2.0, "重庆": 2.0}.get
+    assert coverage(sets, "重庆市长".__contains__, idf) == 1.0
+    assert coverage(sets, "成都市长".__contains__, idf) == 0.5
+    assert coverage(sets, "mayor of chengdu".__contains__, idf) == 0.5
