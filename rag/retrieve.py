@@ -27,13 +27,22 @@ class RetrievalResult:
 
 class Retriever:
     def __init__(
-        self, kb: KnowledgeBase, *, mode: str = "hybrid", candidates: int = 30, rrf_k: int = 60
+        self,
+        kb: KnowledgeBase,
+        *,
+        mode: str = "hybrid",
+        candidates: int = 30,
+        rrf_k: int = 60,
+        cross_lingual_offset: float = 0.04,
     ) -> None:
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
         if candidates < 1 or rrf_k < 1:
             raise ValueError(f"candidates and rrf_k must be positive; got {candidates}, {rrf_k}")
+        if not 0 <= cross_lingual_offset < 0.5:
+            raise ValueError(f"cross_lingual_offset must be within [0, 0.5); got {cross_lingual_offset}")
         self.kb, self.mode, self.candidates, self.rrf_k = kb, mode, candidates, rrf_k
+        self.cross_lingual_offset = cross_lingual_offset
 
     def retrieve(
         self, question: str, *, k: int = 5, mode: str | None = None, doc_ids: set[str] | None = None
@@ -47,52 +56,66 @@ class Retriever:
         timings: dict[str, float] = {}
         dense: list[tuple[StoredChunk, float]] = []
         keyword: list[tuple[str, float, float]] = []
-        dense_other: list[tuple[StoredChunk, float]] = []
         if mode in ("hybrid", "dense"):
             started = time.perf_counter()
             vector = self.kb.embedder.embed_query(question)
             timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
-            dense = self.kb.store.search(vector, k=pool, doc_ids=doc_ids)
-            # Same-language passages get systematically higher cosines than translations do, so an
-            # English question would never reach a Chinese-only passage past bilingual ones. The
-            # other script is searched on its own and competes by rank.
-            other_script = "zh" if detect_language(question) == "en" else "en"
-            dense_other = self.kb.store.search(vector, k=pool, doc_ids=doc_ids, script=other_script)
+            dense = self._dense(vector, question, pool, doc_ids)
             timings["dense"] = time.perf_counter() - started
         if mode in ("hybrid", "keyword"):
             started = time.perf_counter()
             keyword = self.kb.keyword.search(question, k=pool, doc_ids=doc_ids)
             timings["keyword"] = time.perf_counter() - started
         started = time.perf_counter()
-        passages = self._fuse(dense, dense_other if dense else [], keyword, k)
+        passages = self._fuse(dense, keyword, k)
         timings["fuse"] = time.perf_counter() - started
         return RetrievalResult(passages, timings)
+
+    def _dense(
+        self, vector, question: str, pool: int, doc_ids: set[str] | None
+    ) -> list[tuple[StoredChunk, float]]:
+        """One dense ranking in which passages in the other script get ``cross_lingual_offset``.
+
+        Same-language passages get systematically higher cosines than translations (E5: about
+        +0.04), so an English question would never reach a Chinese-only passage past the English
+        halves of bilingual ones. The other script is also searched on its own so that enough of
+        its passages reach the pool.
+        """
+        question_script = "en" if detect_language(question) == "en" else "zh"
+        other = "zh" if question_script == "en" else "en"
+        offsets = {other: self.cross_lingual_offset}
+        merged = {
+            chunk.chunk_id: (chunk, sim)
+            for chunk, sim in self.kb.store.search(
+                vector, k=pool, doc_ids=doc_ids, script=other, script_offsets=offsets
+            )
+        }
+        for chunk, sim in self.kb.store.search(vector, k=pool, doc_ids=doc_ids, script_offsets=offsets):
+            if chunk.chunk_id not in merged or sim > merged[chunk.chunk_id][1]:
+                merged[chunk.chunk_id] = (chunk, sim)
+        return sorted(merged.values(), key=lambda pair: -pair[1])[:pool]
 
     def _fuse(
         self,
         dense: list[tuple[StoredChunk, float]],
-        dense_other: list[tuple[StoredChunk, float]],
         keyword: list[tuple[str, float, float]],
         k: int,
     ) -> list[Passage]:
         scores: dict[str, float] = {}
         dense_rank: dict[str, int] = {}
-        similarity = {chunk.chunk_id: sim for chunk, sim in dense + dense_other}
+        similarity = {chunk.chunk_id: sim for chunk, sim in dense}
         keyword_rank: dict[str, int] = {}
         for rank, (chunk, _similarity) in enumerate(dense, start=1):
             dense_rank[chunk.chunk_id] = rank
             scores[chunk.chunk_id] = 1.0 / (self.rrf_k + rank)
-        for rank, (chunk, _similarity) in enumerate(dense_other, start=1):
-            best = max(scores.get(chunk.chunk_id, 0.0), 1.0 / (self.rrf_k + rank))
-            scores[chunk.chunk_id] = best
         only_keyword = not dense
         for rank, (chunk_id, _bm25, coverage) in enumerate(keyword, start=1):
             keyword_rank[chunk_id] = rank
             weight = 1.0 if only_keyword else coverage**2
             scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (self.rrf_k + rank)
         best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
-        stored = {c.chunk_id: c for c, _ in dense + dense_other}
+        stored = {c.chunk_id: c for c, _ in dense}
         missing = [c for c in best if c not in stored]
         stored.update({c.chunk_id: c for c in self.kb.store.get(missing)})
         return [

@@ -133,8 +133,11 @@ class ChromaStore:
         k: int,
         doc_ids: set[str] | None = None,
         script: str | None = None,
+        script_offsets: dict[str, float] | None = None,
     ) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks with cosine similarity, best first; optionally only one script ("zh", "en")."""
+        """Nearest chunks with cosine similarity, best first; optionally only one script ("zh", "en").
+
+        ``script_offsets`` adds a per-script constant to the similarity before ranking."""
         if self.count() == 0:
             return []
         clauses: list[dict[str, Any]] = []
@@ -146,12 +149,17 @@ class ChromaStore:
         hits = self._vs.similarity_search_by_vector_with_relevance_scores(
             query_vector.tolist(), k=min(k, self.count()), filter=where
         )
+        offsets = script_offsets or {}
+        scored = [
+            (doc, 1.0 - distance + offsets.get(doc.metadata.get("script", ""), 0.0)) for doc, distance in hits
+        ]
+        scored.sort(key=lambda pair: -pair[1])
         # A bilingual passage has one record per language; report the chunk once, at its best rank.
         results: dict[str, tuple[StoredChunk, float]] = {}
-        for doc, distance in hits:
+        for doc, similarity in scored:
             chunk_id = doc.metadata.get("chunk_id", doc.id or "")
             if chunk_id not in results:
-                results[chunk_id] = (StoredChunk(chunk_id, doc.page_content, doc.metadata), 1.0 - distance)
+                results[chunk_id] = (StoredChunk(chunk_id, doc.page_content, doc.metadata), similarity)
         return list(results.values())
 
     def drop(self) -> None:
