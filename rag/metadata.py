@@ -12,30 +12,14 @@ import logging
 import re
 from pathlib import Path
 
+from rag.clean import strip_ruby
+from rag.textnorm import detect_language
 from rag.types import DocumentMeta
 
 logger = logging.getLogger(__name__)
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _HAN_CHAR_RE = re.compile(f"[{_HAN}]")
-_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-_RUBY_RE = re.compile(rf"(?<=[{_HAN}])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
-
-# Characters written differently in the two scripts (a compact, common subset).
-_SIMPLIFIED_ONLY = frozenset(
-    "务业区发设体动进国创会实领游费质强为产导际与经点项现济机构医开态组优标资养级协准学验场议乐对时疗关"
-    "闲绿调统双记环带应网坚总划习办个来乡围达数购专联园础内满术规争链传运给贸娱长单结载类门织势兴党筹综"
-    "扩厅励营计书决续电护竞题线赛训据战积车谐间显饮艺观响责极条齐职话审试适断员户贯彻转众盖视农铁龙欧讲"
-    "闻报过赋县东见筑细层补贷黄汇将壮赢认撑扬识广络权两离阳价问张头号从丰样这说们还没么吗种让几边买卖红"
-    "万义亚仅伤岁"
-)
-_TRADITIONAL_ONLY = frozenset(
-    "務業區發設體動進國創會實領遊費質強為爲產導際與經點項現濟機構醫開態組優標資養級協準學驗場議樂對時療關"
-    "閒綠調統雙記環帶應網堅總劃習辦個來鄉圍達數購專聯園礎內滿術規爭鏈傳運給貿娛長單結載類門織勢興黨籌綜"
-    "擴廳勵營計書決續電護競題線賽訓據戰積車諧間顯飲藝觀響責極條齊職話審試適斷員戶貫徹轉眾衆蓋視農鐵龍歐講"
-    "聞報過賦縣東見築細層補貸黃匯將壯贏認撐揚識廣絡權兩離陽價問張頭號從豐樣這說們還沒麼嗎種讓幾邊買賣紅"
-    "萬義亞僅傷歲後裡裏臺於並範"
-)
 
 _DATE_PATTERNS = (
     re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"),
@@ -70,7 +54,7 @@ _MAX_TITLE_CHARS = 150
 
 def extract_metadata(text: str, *, filename: str = "", html_title: str | None = None) -> DocumentMeta:
     """Read title, date, document number, source and language off a document's raw text."""
-    plain = _strip_ruby(text)
+    plain = strip_ruby(text)
     lines = [line.strip(" \t\u3000•·") for line in plain.splitlines()]
     lines = [line for line in lines if line]
     title = _title_from_hint(html_title) or _find_title(lines) or (Path(filename).stem or None)
@@ -79,13 +63,8 @@ def extract_metadata(text: str, *, filename: str = "", html_title: str | None = 
         date=_find_date(plain, lines),
         doc_number=_find_doc_number(lines),
         source=_find_source(plain, lines),
-        language=detect_language(plain),
+        language=document_language(plain),
     )
-
-
-def _strip_ruby(text: str) -> str:
-    """Drop inline pinyin annotations: ``國(guó)`` -> ``國``."""
-    return _RUBY_RE.sub("", text)
 
 
 # --- title -------------------------------------------------------------------------------------
@@ -94,7 +73,7 @@ def _strip_ruby(text: str) -> str:
 def _title_from_hint(hint: str | None) -> str | None:
     if not hint:
         return None
-    title = _chinese_part(_strip_ruby(hint).strip())
+    title = _chinese_part(strip_ruby(hint).strip())
     return title or None
 
 
@@ -260,13 +239,13 @@ def _labelled_source(text: str) -> str | None:
 # --- language ----------------------------------------------------------------------------------
 
 
-def detect_language(text: str) -> str | None:
+def document_language(text: str) -> str | None:
     """``zh-Hans``, ``zh-Hant``, ``en``, or ``zh-Hans+en``/``zh-Hant+en`` for bilingual text.
 
     One Chinese character carries about as much as three English letters, so the letter count is
     divided by three before the shares are compared; each language needs a quarter to count.
     """
-    text = _strip_ruby(text)
+    text = strip_ruby(text)
     han = re.findall(f"[{_HAN}]", text)
     latin = len(re.findall(r"[A-Za-z]", text))
     zh_weight, en_weight = len(han), latin / 3
@@ -276,11 +255,5 @@ def detect_language(text: str) -> str | None:
     zh_share = zh_weight / total
     if zh_share < 0.25:
         return "en"
-    script = _script(han)
+    script = detect_language("".join(han))
     return f"{script}+en" if zh_share <= 0.75 else script
-
-
-def _script(han: list[str]) -> str:
-    traditional = sum(1 for ch in han if ch in _TRADITIONAL_ONLY)
-    simplified = sum(1 for ch in han if ch in _SIMPLIFIED_ONLY)
-    return "zh-Hant" if traditional > simplified else "zh-Hans"

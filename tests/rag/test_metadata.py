@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.load import load_document
-from rag.metadata import detect_language, extract_metadata, parse_doc_number, repair_date
+from rag.metadata import document_language, extract_metadata, parse_doc_number, repair_date
 from rag.types import DocumentMeta
 
 CORPUS = Path(__file__).resolve().parents[2] / "data" / "corpus" / "sichuan"
@@ -189,5 +189,5 @@ def test_source(text: str, expected: str | None) -> None:
         ("12345 ...", None),
     ],
 )
-def test_detect_language(text: str, expected: str | None) -> None:
-    assert detect_language(text) == expected
+def test_document_language(text: str, expected: str | None) -> None:
+    assert document_language(text) == expected
