@@ -41,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="list indexed documents")
     docs.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive questions in the terminal")
+
+    from eval.command import add_arguments
+
+    add_arguments(sub.add_parser("eval", help="run an eval dataset; gate against a baseline"))
     return parser
 
 

@@ -16,6 +16,10 @@ from rag.types import Answer, Passage
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ingest":
         return _ingest(args, settings)
+    if args.command == "eval":
+        from eval.command import run_eval_command
+
+        return run_eval_command(args, settings)
     assistant = Assistant.from_settings(settings)
     if args.command == "docs":
         return _docs(args, assistant)

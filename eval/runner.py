@@ -1,0 +1,234 @@
+"""Run a dataset through the assistant: per-question results and a summary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eval import metrics as m
+from eval.datasets import Dataset, EvalItem
+from rag.pipeline import Assistant
+from rag.settings import PROJECT_ROOT, Settings
+from rag.types import Answer, Passage
+
+RETRIEVAL_DEPTH = 10  # passages retrieved for hit@k / MRR / nDCG; the answer uses the first top_k
+FAITHFULNESS_NOTE = "not measured: no LLM judge configured"
+
+
+@dataclass
+class EvalResult:
+    id: str
+    question: str
+    lang: str
+    answerable: bool
+    doc: str | None
+    tags: list[str]
+    retrieved: list[dict[str, Any]]
+    answer: str
+    abstained: bool
+    citations: list[dict[str, Any]]
+    metrics: dict[str, float | None]
+    timings: dict[str, float]
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+
+
+def evaluate_item(
+    item: EvalItem, passages: list[Passage], answer: Answer, timings: dict[str, float]
+) -> EvalResult:
+    def relevant(text: str, doc_id: str) -> bool:
+        return m.passage_is_relevant(text, doc_id, gold_doc=item.doc, evidence=item.evidence)
+
+    ranked = [relevant(p.text, p.doc_id) for p in passages]
+    cited = [relevant(c.passage, c.doc_id) for c in answer.citations]
+    scores: dict[str, float | None] = {}
+    if item.answerable:
+        scores |= {f"hit@{k}": m.hit_at_k(ranked, k) for k in (1, 3, 5, 10)}
+        scores |= {"mrr@10": m.reciprocal_rank(ranked, 10), "ndcg@10": m.ndcg_at_k(ranked, 10)}
+        scores["answer_correct"] = (
+            float(m.answer_correct(answer.text, item.answer)) if not answer.abstained else 0.0
+        )
+        scores["citation_recall"] = m.citation_recall(cited)
+        scores["false_abstention"] = float(answer.abstained)
+    if item.squad_answers:
+        span = " ".join(c.span for c in answer.citations) if not answer.abstained else ""
+        scores["exact_match"] = m.exact_match(span, item.squad_answers)
+        scores["token_f1"] = m.token_f1(span, item.squad_answers)
+    scores["citation_precision"] = m.citation_precision(cited)
+    scores["abstention_correct"] = float(m.abstention_correct(answer.abstained, item.answerable))
+    failures = _failures(item, scores, answer)
+    return EvalResult(
+        id=item.id,
+        question=item.question,
+        lang=item.lang,
+        answerable=item.answerable,
+        doc=item.doc,
+        tags=list(item.tags),
+        retrieved=[
+            {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "score": p.score, "relevant": r}
+            for p, r in zip(passages, ranked, strict=True)
+        ],
+        answer=answer.text,
+        abstained=answer.abstained,
+        citations=[
+            {"n": c.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "span": c.span, "relevant": r}
+            for c, r in zip(answer.citations, cited, strict=True)
+        ],
+        metrics=scores,
+        timings=timings,
+        passed=not failures,
+        failures=failures,
+    )
+
+
+def _failures(item: EvalItem, scores: dict[str, float | None], answer: Answer) -> list[str]:
+    if not item.answerable:
+        return [] if answer.abstained else ["answered an unanswerable question"]
+    failed = []
+    if answer.abstained:
+        failed.append("abstained")
+    elif not scores.get("answer_correct"):
+        failed.append("answer incorrect")
+    if not answer.abstained and not scores.get("citation_recall"):
+        failed.append("no citation holds the evidence")
+    if not scores.get("hit@5"):
+        failed.append("evidence not retrieved in top 5")
+    return failed
+
+
+def run_dataset(
+    dataset: Dataset, settings: Settings, *, limit: int | None = None
+) -> tuple[list[EvalResult], dict]:
+    from tqdm import tqdm
+
+    assistant = Assistant.from_settings(settings)
+    ingest = assistant.ingest(dataset.corpus or list(settings.corpus))
+    items = dataset.items[:limit] if limit else dataset.items
+    results = []
+    for item in tqdm(items, desc=f"Eval {dataset.name}", unit="q", disable=not settings.progress):
+        started = time.perf_counter()
+        retrieved = assistant.retriever.retrieve(item.question, k=max(RETRIEVAL_DEPTH, settings.top_k))
+        retrieve_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        answer = assistant.generator.generate(item.question, retrieved.passages[: settings.top_k])
+        timings = {
+            **retrieved.timings,
+            "retrieve": retrieve_seconds,
+            "generate": time.perf_counter() - started,
+        }
+        timings["total"] = timings["retrieve"] + timings["generate"]
+        results.append(evaluate_item(item, retrieved.passages, answer, timings))
+    summary = summarize(results)
+    summary |= {
+        "dataset": dataset.name,
+        "source": dataset.source,
+        "run": run_info(settings, assistant),
+        "index": {"documents": len(assistant.kb.documents()), "ingest_seconds": round(ingest.seconds, 2)},
+    }
+    return results, summary
+
+
+METRIC_KEYS = (
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "mrr@10",
+    "ndcg@10",
+    "answer_correct",
+    "exact_match",
+    "token_f1",
+    "citation_precision",
+    "citation_recall",
+    "abstention_correct",
+    "false_abstention",
+)
+
+
+def summarize(results: list[EvalResult]) -> dict:
+    def block(rows: list[EvalResult]) -> dict[str, Any]:
+        values = {k: m.mean([r.metrics.get(k) for r in rows]) for k in METRIC_KEYS}
+        unanswerable = [r for r in rows if not r.answerable]
+        values["unanswerable_abstention"] = m.mean([float(r.abstained) for r in unanswerable])
+        values["pass_rate"] = m.mean([float(r.passed) for r in rows])
+        values["n"] = len(rows)
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in values.items()}
+
+    stages = sorted({stage for r in results for stage in r.timings})
+    latency = {
+        stage: {
+            "p50_ms": _ms(m.percentile([r.timings[stage] for r in results if stage in r.timings], 50)),
+            "p95_ms": _ms(m.percentile([r.timings[stage] for r in results if stage in r.timings], 95)),
+        }
+        for stage in stages
+    }
+    return {
+        "metrics": block(results),
+        "by_lang": {
+            lang: block([r for r in results if r.lang == lang]) for lang in sorted({r.lang for r in results})
+        },
+        "faithfulness": FAITHFULNESS_NOTE,
+        "latency": latency,
+        "passed": {r.id: r.passed for r in results},
+    }
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def run_info(settings: Settings, assistant: Assistant) -> dict[str, Any]:
+    config = {
+        k: (str(v) if isinstance(v, Path) else v)
+        for k, v in asdict(settings).items()
+        if k not in ("data_dir", "corpus", "extra", "progress")
+    }
+    prompts = getattr(assistant.generator, "prompts", None)
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": config,
+        "versions": {
+            "code": _git_revision(),
+            "embedding_model": assistant.kb.embedder.model_id,
+            "generator": assistant.generator.name,
+            "prompt": getattr(prompts, "version", None),
+        },
+    }
+
+
+def _git_revision() -> str | None:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        return f"{rev}{'-dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write_run(out_dir: Path, results: list[EvalResult], summary: dict) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with (out_dir / "results.jsonl").open("w", encoding="utf-8") as handle:
+        for result in results:
+            row = asdict(result) | {"run": summary["run"]}
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (out_dir / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
