@@ -75,7 +75,7 @@ def main() -> int:
     for n, row in rows:
         where = f"line {n} ({row.get('id', '?')})"
 
-        def err(msg: str) -> None:
+        def err(msg: str, where: str = where) -> None:
             errors.append(f"{where}: {msg}")
 
         if not isinstance(row, dict):
