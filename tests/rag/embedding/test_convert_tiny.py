@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -66,6 +67,7 @@ def test_folder_layout(tiny_e5, tiny_model_dir):
     pooling = json.loads((tiny_model_dir / "1_Pooling" / "config.json").read_text())
     assert pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens") is True
     assert [p.name for p in tiny_model_dir.parent.iterdir()] == [tiny_model_dir.name]  # no staging left
+    assert tiny_model_dir.stat().st_mode & 0o777 == 0o777 & ~_umask()  # not mkdtemp's 0700
 
 
 def test_existing_folder_is_reused(tiny_e5, tiny_model_dir):
@@ -106,6 +108,20 @@ def test_prompts_come_from_the_folder(tiny_model_dir):
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"), [("my-e5-copy", ("query: ", "passage: ")), ("plain", ("", ""))]
+)
+def test_e5_named_models_without_prompts_get_e5_prompts(tiny_model_dir, tmp_path, name, expected):
+    copy = tmp_path / name
+    shutil.copytree(tiny_model_dir, copy)
+    config_file = copy / "config_sentence_transformers.json"
+    config = json.loads(config_file.read_text())
+    config["prompts"] = {"query": "", "document": ""}
+    config_file.write_text(json.dumps(config))
+    embedder = SentenceTransformerEmbedder(copy)
+    assert (embedder.model_id, embedder.query_prompt, embedder.passage_prompt) == (str(copy), *expected)
+
+
 def test_onnx_matches_torch_and_is_cached(tiny_model_dir):
     torch_embedder = SentenceTransformerEmbedder(tiny_model_dir, model_id="tiny")
     onnx_fp32 = OnnxEmbedder(tiny_model_dir, model_id="tiny", variant="fp32", batch_size=2)
@@ -131,3 +147,20 @@ def test_onnx_options_are_validated(tiny_model_dir, tmp_path):
         OnnxEmbedder(tiny_model_dir, model_id="tiny", batch_size=0)
     with pytest.raises(EmbeddingError, match="not a converted model folder"):
         OnnxEmbedder(tmp_path, model_id="tiny")
+
+
+def test_int8_alone_keeps_only_the_int8_file(tiny_model_dir, tmp_path):
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, copy, ignore=shutil.ignore_patterns("onnx"))
+    built = ensure_onnx_model(copy, variant="int8")
+    assert built == onnx_path(copy, "int8")
+    assert [p.name for p in built.parent.iterdir()] == ["model_opt_qint8.onnx"]  # no fp32, no build dir
+    assert built.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

