@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -16,9 +15,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
-# Source files whose changes make a built bench index stale (chunking, cleaning, tokenising).
-INDEX_SOURCES = (
-    "rag/chunk.py", "rag/clean.py", "rag/load.py", "rag/textnorm.py", "rag/index.py", "vectorstore/keyword.py",
+# Source files whose changes make a built bench index stale: the dense part (chunking, cleaning,
+# vectors) and the keyword part (tokenising), which is rebuilt from Chroma without re-embedding.
+DENSE_SOURCES = ("rag/chunk.py", "rag/clean.py", "rag/load.py", "rag/textnorm.py", "rag/index.py")
+KEYWORD_SOURCES = (
+    "vectorstore/keyword.py", "vectorstore/stopwords.txt", "rag/glossary.py", "data/glossary/zh_en.tsv",
 )  # fmt: skip
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -80,34 +81,42 @@ def write_corpus(folder: Path, texts: dict[str, str]) -> dict[str, str]:
     return stems
 
 
+def _sources_sha256(names: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    for name in names:
+        path = REPO / name
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
 def index_fingerprint(settings: Any) -> dict[str, Any]:
     """What a built collection depends on besides the corpus files themselves."""
-    sources = hashlib.sha256()
-    for name in INDEX_SOURCES:
-        path = REPO / name
-        sources.update(path.read_bytes() if path.is_file() else b"")
-    return {
+    dense = {
         "embedding_model": settings.embedding_model,
         "embedding_backend": settings.embedding_backend,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
-        "index_sources_sha256": sources.hexdigest(),
+        "sources_sha256": _sources_sha256(DENSE_SOURCES),
     }
+    return {"dense": dense, "keyword": _sources_sha256(KEYWORD_SOURCES)}
 
 
-def drop_collection(client: Any, settings: Any) -> None:
-    """Delete a collection's Chroma data and keyword index (open it again afterwards)."""
+def stale_parts(settings: Any, stamp_dir: Path) -> set[str]:
+    """Which parts of the collection ("dense", "keyword") were built by other settings or code."""
+    stamp = stamp_dir / f"{settings.collection}.json"
+    recorded = json.loads(stamp.read_text(encoding="utf-8")) if stamp.is_file() else {}
+    current = index_fingerprint(settings)
+    return {part for part in current if recorded.get(part) != current[part]}
+
+
+def drop_collection(client: Any, settings: Any, *, keyword_only: bool = False) -> None:
+    """Delete a collection's Chroma data and keyword index, or the keyword index alone (opening
+    the knowledge base afterwards rebuilds it from Chroma)."""
     names = {getattr(c, "name", c) for c in client.list_collections()}
-    if settings.collection in names:
+    if settings.collection in names and not keyword_only:
         client.delete_collection(settings.collection)
     keyword = settings.data_dir / "keyword" / f"{settings.collection}.json"
     keyword.unlink(missing_ok=True)
-
-
-def index_is_current(settings: Any, stamp_dir: Path) -> bool:
-    """False when the collection was built with other settings or other chunking/tokenising code."""
-    stamp = stamp_dir / f"{settings.collection}.json"
-    return stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == index_fingerprint(settings)
 
 
 def record_index(settings: Any, stamp_dir: Path) -> None:
@@ -116,13 +125,20 @@ def record_index(settings: Any, stamp_dir: Path) -> None:
     stamp.write_text(json.dumps(index_fingerprint(settings), indent=2), encoding="utf-8")
 
 
+def settings_record(settings: Any) -> dict[str, Any]:
+    """The settings as JSON values (paths as strings)."""
+    from dataclasses import asdict
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Path):
+            return str(value)
+        return [plain(v) for v in value] if isinstance(value, tuple | list) else value
+
+    return {name: plain(value) for name, value in asdict(settings).items()}
+
+
 def write_json(path: Path, payload: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-
-
-def remove_tree(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)

@@ -25,13 +25,21 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO, RESULTS_DIR, drop_collection, machine_info, now_iso, write_corpus, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    REPO,
+    RESULTS_DIR,
+    drop_collection,
+    machine_info,
+    now_iso,
+    settings_record,
+    write_corpus,
+    write_json,
+)
 
 DRCD_PATH = REPO.parent / "shared" / "datasets" / "drcd" / "DRCD_dev.json"
 COLLECTION = "bench-ingest"
@@ -155,7 +163,8 @@ def markdown_table(result: dict) -> str:
             "| measure | value |",
             "|---|---:|",
             f"| corpus | {result['corpus']['description']} |",
-            f"| documents / chunks / vectors | {fresh['documents']} / {fresh['chunks']} / {fresh['vectors']} |",
+            f"| documents / chunks / vectors | {fresh['documents']} / {fresh['chunks']} "
+            f"/ {fresh['vectors']} |",
             f"| embedder load (first use) | {result['embedder_load_seconds']:.1f} s |",
             f"| fresh ingest | {fresh['ingest_seconds']:.1f} s = {fresh['chunks_per_second']:.2f} chunks/s "
             f"({fresh['vectors_per_second']:.2f} vectors/s) |",
@@ -194,8 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     result = {
         "benchmark": "ingest", "date": now_iso(), "machine": info,
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items() if k != "corpus"},
-        "corpus": {"name": args.corpus, "documents": args.docs, "folder": str(folder), "description": description},
+        "settings": settings_record(settings),
+        "corpus": {
+            "name": args.corpus, "documents": args.docs, "folder": str(folder), "description": description,
+        },
         "embedder": {"type": type(embedder).__name__, "model_id": embedder.model_id},
         "embedder_load_seconds": round(load_seconds, 2),
         "fresh_ingest": fresh, "raw_encode": raw, "reingest_unchanged": again,

@@ -34,7 +34,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +45,11 @@ from _common import (  # noqa: E402
     REPO,
     RESULTS_DIR,
     drop_collection,
-    index_is_current,
     machine_info,
     now_iso,
     record_index,
+    settings_record,
+    stale_parts,
     write_corpus,
     write_json,
 )
@@ -156,17 +157,20 @@ def open_index(settings, client, paragraphs: dict[str, str], rebuild: bool):
     folder = settings.data_dir / "bench" / "corpora" / settings.collection.removeprefix("bench-")
     stamps = settings.data_dir / "bench" / "stamps"
     stems = write_corpus(folder, paragraphs)
-    fresh = rebuild or not index_is_current(settings, stamps)
-    if fresh:
-        print(f"[{settings.collection}] building a fresh index of {len(stems)} paragraphs", flush=True)
-        drop_collection(client, settings)
+    stale = {"dense", "keyword"} if rebuild else stale_parts(settings, stamps)
+    fresh = "dense" in stale
+    if stale:
+        what = "a fresh index" if fresh else "the keyword index"
+        print(f"[{settings.collection}] building {what} of {len(stems)} paragraphs", flush=True)
+        drop_collection(client, settings, keyword_only=not fresh)
     kb = open_knowledge_base(settings, client=client)
     report = kb.ingest([folder], prune=True)
     if report.failed:
         raise SystemExit(f"[{settings.collection}] {len(report.failed)} files failed: {report.failed[:3]}")
     record_index(settings, stamps)
     facts = {
-        "fresh_build": fresh, "documents": len(stems), "chunks": len(kb.keyword), "vectors": kb.store.count(),
+        "fresh_build": fresh, "rebuilt": sorted(stale), "documents": len(stems),
+        "chunks": len(kb.keyword), "vectors": kb.store.count(),
         "ingest_seconds": round(report.seconds, 2), "chunks_written": report.chunks_written,
         "unchanged_documents": len(report.unchanged),
     }  # fmt: skip
@@ -339,12 +343,10 @@ def main(argv: list[str] | None = None) -> int:
         per_set[eval_set.name] = entry
     shortfalls = hybrid_shortfalls(per_set)
     seconds = time.perf_counter() - started
-    settings_record = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(base).items()}
-    settings_record["corpus"] = [str(p) for p in base.corpus]
     payload = {
         "benchmark": "retrieval", "date": now_iso(), "machine": info, "seconds": round(seconds, 1),
         "options": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "settings": settings_record,
+        "settings": settings_record(base),
         "baseline": "RecursiveCharacterTextSplitter(1000, 200) + all-MiniLM-L6-v2, dense, numpy cosine",
         "hybrid_below_best_single_mode": shortfalls, "sets": per_set,
     }  # fmt: skip
