@@ -33,7 +33,7 @@ class Retriever:
         mode: str = "hybrid",
         candidates: int = 30,
         rrf_k: int = 60,
-        cross_lingual_offset: float = 0.04,
+        cross_lingual_offset: float = 0.08,
     ) -> None:
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
@@ -75,16 +75,17 @@ class Retriever:
     def _dense(
         self, vector, question: str, pool: int, doc_ids: set[str] | None
     ) -> list[tuple[StoredChunk, float]]:
-        """One dense ranking in which passages in the other script get ``cross_lingual_offset``.
+        """One dense ranking; for an English question, Chinese passages get ``cross_lingual_offset``.
 
-        Same-language passages get systematically higher cosines than translations (E5: about
-        +0.04), so an English question would never reach a Chinese-only passage past the English
-        halves of bilingual ones. The other script is also searched on its own so that enough of
-        its passages reach the pool.
+        Same-language passages get systematically higher cosines than translations, so an English
+        question would never reach a Chinese-only passage past English text (the English halves of
+        bilingual documents, stray English paragraphs). The offset runs one way only: given to
+        English passages for Chinese questions it lifts stray Latin fragments of Chinese corpora
+        (bench/retrieval.py: cmrc dense hit@5 0.973 -> 0.943 at 0.08). The other script is also
+        searched on its own so that enough of its passages reach the pool.
         """
-        question_script = "en" if detect_language(question) == "en" else "zh"
-        other = "zh" if question_script == "en" else "en"
-        offsets = {other: self.cross_lingual_offset}
+        other = "zh" if detect_language(question) == "en" else "en"
+        offsets = {"zh": self.cross_lingual_offset} if other == "zh" else {}
         merged = {
             chunk.chunk_id: (chunk, sim)
             for chunk, sim in self.kb.store.search(
