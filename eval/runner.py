@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,18 +110,8 @@ def run_dataset(
     items = dataset.items[:limit] if limit else dataset.items
     results = []
     for item in tqdm(items, desc=f"Eval {dataset.name}", unit="q", disable=not settings.progress):
-        started = time.perf_counter()
-        retrieved = assistant.retriever.retrieve(item.question, k=max(RETRIEVAL_DEPTH, settings.top_k))
-        retrieve_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        answer = assistant.generator.generate(item.question, retrieved.passages[: settings.top_k])
-        timings = {
-            **retrieved.timings,
-            "retrieve": retrieve_seconds,
-            "generate": time.perf_counter() - started,
-        }
-        timings["total"] = timings["retrieve"] + timings["generate"]
-        results.append(evaluate_item(item, retrieved.passages, answer, timings))
+        answer = assistant.ask(item.question, depth=RETRIEVAL_DEPTH)
+        results.append(evaluate_item(item, list(answer.passages), answer, answer.timings))
     summary = summarize(results)
     summary |= {
         "dataset": dataset.name,

@@ -62,16 +62,25 @@ class Assistant:
         return self.retriever.retrieve(question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids)
 
     def ask(
-        self, question: str, *, k: int | None = None, mode: str | None = None, doc_ids: set[str] | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        doc_ids: set[str] | None = None,
+        depth: int | None = None,
     ) -> Answer:
+        """Retrieve ``max(depth, k)`` passages and answer from the first ``k``; the Answer carries
+        all retrieved passages (the eval harness scores hit@10 while the answer uses top_k)."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        k = k or self.settings.top_k
         started = time.perf_counter()
-        retrieved = self.search(question, k=k, mode=mode, doc_ids=doc_ids)
+        retrieved = self.search(question, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
         retrieve_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        answer = self.generator.generate(question, retrieved.passages)
+        answer = self.generator.generate(question, retrieved.passages[:k])
         timings = {
             **retrieved.timings,
             "retrieve": retrieve_seconds,
