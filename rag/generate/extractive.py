@@ -84,7 +84,7 @@ class ExtractiveGenerator:
         considered = passages[: self.passages_considered]
         term_sets = query_term_sets(question)
         candidates = self._with_semantics(question, self._candidates(term_sets, considered))
-        chosen = self._choose(question, language, candidates, considered)
+        chosen = self._choose(question, language, term_sets, candidates, considered)
         if not chosen:
             return self._abstain(question, language, passages)
         chosen.sort(key=lambda c: (c.passage_index, c.start))
@@ -95,7 +95,12 @@ class ExtractiveGenerator:
         return Answer(question, quoted, citations, False, language, generator=self.name)
 
     def _choose(
-        self, question: str, language: str, candidates: list[_Candidate], passages: list[Passage]
+        self,
+        question: str,
+        language: str,
+        term_sets: list[list[str]],
+        candidates: list[_Candidate],
+        passages: list[Passage],
     ) -> list[_Candidate]:
         """Sentences in the question's language when they cover its terms well enough; otherwise,
         from passages with no sentence in that language, the semantically closest ones (a
@@ -111,7 +116,7 @@ class ExtractiveGenerator:
                 c
                 for c in other
                 if (passages[c.passage_index].dense_similarity or 0.0) >= self.min_similarity
-                and (covered or not _has_translation(question))
+                and (covered or len(term_sets) == 1)  # no glossary translation to check against
             ]
         if not pool:
             return []
@@ -158,10 +163,6 @@ class ExtractiveGenerator:
         )
         text = self.prompts.render("abstain", language=language, question=question, closest=closest)
         return Answer(question, text, [], True, language, generator=self.name)
-
-
-def _has_translation(question: str) -> bool:
-    return len(query_term_sets(question)) > 1
 
 
 def _citation(n: int, passage: Passage, candidate: _Candidate) -> Citation:
