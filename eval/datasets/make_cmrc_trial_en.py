@@ -125,7 +125,7 @@ def gold_answers(qa):
 
 def select(paras, n=N):
     order = {}
-    for pi, (pid, title, qas) in enumerate(paras):
+    for pi, (_pid, _title, qas) in enumerate(paras):
         for qi, qa in enumerate(qas):
             order[qa["id"]] = (pi, qi)
     picked = []  # list of (pid, title, qa)
@@ -172,7 +172,7 @@ def select(paras, n=N):
 
 
 def print_selection(picked):
-    for i, (pid, title, qa) in enumerate(picked, 1):
+    for i, (_pid, title, qa) in enumerate(picked, 1):
         print(f"{i:3d}\t{qa['id']}\t{title}\t{qa['question']}\t=> {' | '.join(gold_answers(qa))}")
     print(f"# {len(picked)} questions from {len({p for p, _, _ in picked})} paragraphs")
 
