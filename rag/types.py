@@ -106,6 +106,14 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     generator: str = ""
+    # Set when a follow-up was rewritten into a standalone question before retrieval.
+    rewritten_question: str | None = None
+    # Citation verification (rag.generate.verify): share of cited sentences supported by their
+    # passage (None when verification did not run), the citations before verification, and notes
+    # such as dropped out-of-range markers or flagged sentences.
+    support: float | None = None
+    unverified_citations: list[Citation] | None = None
+    verification_notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -117,4 +125,15 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "timings": self.timings,
+            "rewritten_question": self.rewritten_question,
+            "support": self.support,
+            "verification_notes": self.verification_notes,
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One finished exchange of a conversation, as follow-up rewriting needs it."""
+
+    question: str
+    answer: str
