@@ -6,6 +6,7 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rag.errors import ConfigError
 
@@ -27,6 +28,16 @@ class Row:
             return None
         return self.now - self.baseline
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "baseline": self.baseline,
+            "now": self.now,
+            "delta": None if self.delta is None else round(self.delta, 4),
+            "tolerance": self.tolerance,
+            "regressed": self.regressed,
+        }
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -37,6 +48,23 @@ class Comparison:
     @property
     def regressed(self) -> bool:
         return any(r.regressed for r in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (what ``comparison.json`` and the HTML report hold)."""
+        return {
+            "regressed": self.regressed,
+            "rows": [r.to_dict() for r in self.rows],
+            "now_failing": list(self.now_failing),
+            "now_passing": list(self.now_passing),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        rows = [
+            Row(r["metric"], r.get("baseline"), r.get("now"), r.get("tolerance"), bool(r.get("regressed")))
+            for r in data.get("rows", [])
+        ]
+        return cls(rows, list(data.get("now_failing", [])), list(data.get("now_passing", [])))
 
 
 def load_tolerances(path: Path | None = None) -> dict[str, float]:
@@ -66,6 +94,8 @@ def compare(summary: dict, baseline: dict, tolerances: dict[str, float]) -> Comp
         if name == "n":
             continue
         before, now = baseline["metrics"].get(name), summary["metrics"].get(name)
+        if before is None and now is None:  # measured in neither run (e.g. no judge, no SQuAD spans)
+            continue
         tolerance = tolerances.get(name)
         regressed = False
         if tolerance is not None and before is not None:
@@ -82,11 +112,11 @@ def format_comparison(comparison: Comparison, questions: dict[str, str] | None =
     def num(value: float | None) -> str:
         return "—" if value is None else f"{value:.3f}"
 
-    lines = [f"{'metric':<26}{'baseline':>10}{'now':>10}{'delta':>10}  ", "-" * 60]
+    lines = [f"{'metric':<30}{'baseline':>10}{'now':>10}{'delta':>10}  ", "-" * 64]
     for row in comparison.rows:
         delta = "—" if row.delta is None else f"{row.delta:+.3f}"
         mark = "REGRESSED" if row.regressed else ("" if row.tolerance is not None else "(not gated)")
-        lines.append(f"{row.metric:<26}{num(row.baseline):>10}{num(row.now):>10}{delta:>10}  {mark}")
+        lines.append(f"{row.metric:<30}{num(row.baseline):>10}{num(row.now):>10}{delta:>10}  {mark}")
     questions = questions or {}
     for title, ids in (
         ("now failing (passed in the baseline)", comparison.now_failing),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from eval import metrics as m
 from eval.datasets import Dataset, EvalItem
+from eval.judge import FaithfulnessJudge, Judgement
 from rag.pipeline import Assistant
 from rag.settings import PROJECT_ROOT, Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Citation, Passage
 
 RETRIEVAL_DEPTH = 10  # passages retrieved for hit@k / MRR / nDCG; the answer uses the first top_k
 FAITHFULNESS_NOTE = "not measured: no LLM judge configured"
@@ -35,16 +37,30 @@ class EvalResult:
     timings: dict[str, float]
     passed: bool
     failures: list[str] = field(default_factory=list)
+    # Citation verification (when the generator ran it): support, notes, citations before it.
+    support: float | None = None
+    verification_notes: list[str] = field(default_factory=list)
+    unverified_citations: list[dict[str, Any]] | None = None
+    # LLM judge verdicts per answer sentence (None: no judge, or nothing to judge).
+    judged: list[dict[str, Any]] | None = None
+    judge_error: str | None = None
 
 
 def evaluate_item(
-    item: EvalItem, passages: list[Passage], answer: Answer, timings: dict[str, float]
+    item: EvalItem,
+    passages: list[Passage],
+    answer: Answer,
+    timings: dict[str, float],
+    *,
+    judgement: Judgement | None = None,
 ) -> EvalResult:
     def relevant(text: str, doc_id: str) -> bool:
         return m.passage_is_relevant(text, doc_id, gold_doc=item.doc, evidence=item.evidence)
 
     ranked = [relevant(p.text, p.doc_id) for p in passages]
     cited = [relevant(c.passage, c.doc_id) for c in answer.citations]
+    unverified = answer.unverified_citations
+    unverified_cited = None if unverified is None else [relevant(c.passage, c.doc_id) for c in unverified]
     scores: dict[str, float | None] = {}
     if item.answerable:
         scores |= {f"hit@{k}": m.hit_at_k(ranked, k) for k in (1, 3, 5, 10)}
@@ -59,6 +75,12 @@ def evaluate_item(
         scores["exact_match"] = m.exact_match(span, item.squad_answers)
         scores["token_f1"] = m.token_f1(span, item.squad_answers)
     scores["citation_precision"] = m.citation_precision(cited)
+    if unverified_cited is not None:
+        scores["citation_precision_unverified"] = m.citation_precision(unverified_cited)
+    if answer.support is not None:
+        scores["support"] = answer.support
+    if judgement is not None and judgement.score is not None:
+        scores["faithfulness"] = judgement.score
     scores["abstention_correct"] = float(m.abstention_correct(answer.abstained, item.answerable))
     failures = _failures(item, scores, answer)
     return EvalResult(
@@ -74,15 +96,34 @@ def evaluate_item(
         ],
         answer=answer.text,
         abstained=answer.abstained,
-        citations=[
-            {"n": c.n, "chunk_id": c.chunk_id, "doc_id": c.doc_id, "span": c.span, "relevant": r}
-            for c, r in zip(answer.citations, cited, strict=True)
-        ],
+        citations=_citation_rows(answer.citations, cited),
         metrics=scores,
         timings=timings,
         passed=not failures,
         failures=failures,
+        support=answer.support,
+        verification_notes=list(answer.verification_notes),
+        unverified_citations=None
+        if unverified is None or unverified_cited is None
+        else _citation_rows(unverified, unverified_cited),
+        judged=judgement.to_dicts() if judgement else None,
+        judge_error=judgement.error if judgement else None,
     )
+
+
+def _citation_rows(citations: list[Citation], relevant: list[bool]) -> list[dict[str, Any]]:
+    return [
+        {
+            "n": c.n,
+            "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id,
+            "span": c.span,
+            "doc_start": c.doc_start,
+            "doc_end": c.doc_end,
+            "relevant": r,
+        }
+        for c, r in zip(citations, relevant, strict=True)
+    ]
 
 
 def _failures(item: EvalItem, scores: dict[str, float | None], answer: Answer) -> list[str]:
@@ -100,23 +141,47 @@ def _failures(item: EvalItem, scores: dict[str, float | None], answer: Answer) -
     return failed
 
 
+def eval_collection(dataset: str, settings: Settings) -> str:
+    """The knowledge base an eval of ``dataset`` uses: ``eval-<dataset>``, plus the chunking when it
+    differs from the default (``-c200``, ``-o0``), so each chunking keeps its own reusable index."""
+    defaults = {f.name: f.default for f in fields(Settings)}
+    name = "eval-" + re.sub(r"[^a-z0-9-]", "-", dataset.lower())
+    if settings.chunk_size != defaults["chunk_size"]:
+        name += f"-c{settings.chunk_size}"
+    if settings.chunk_overlap != defaults["chunk_overlap"]:
+        name += f"-o{settings.chunk_overlap}"
+    return name
+
+
 def run_dataset(
-    dataset: Dataset, settings: Settings, *, limit: int | None = None
+    dataset: Dataset,
+    settings: Settings,
+    *,
+    limit: int | None = None,
+    assistant: Assistant | None = None,
+    judge: FaithfulnessJudge | None = None,
 ) -> tuple[list[EvalResult], dict]:
+    """Ingest the dataset's corpus (unchanged files are skipped) and score every question.
+    ``assistant`` lets a caller reuse an open knowledge base (the grid does)."""
     from tqdm import tqdm
 
-    assistant = Assistant.from_settings(settings)
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1; got {limit}")
+    assistant = assistant or Assistant.from_settings(settings)
     ingest = assistant.ingest(dataset.corpus or list(settings.corpus))
     items = dataset.items[:limit] if limit else dataset.items
     results = []
     for item in tqdm(items, desc=f"Eval {dataset.name}", unit="q", disable=not settings.progress):
         answer = assistant.ask(item.question, depth=RETRIEVAL_DEPTH)
-        results.append(evaluate_item(item, list(answer.passages), answer, answer.timings))
-    summary = summarize(results)
+        judgement = judge.judge(answer) if judge else None
+        results.append(
+            evaluate_item(item, list(answer.passages), answer, answer.timings, judgement=judgement)
+        )
+    summary = summarize(results, judge=judge.name if judge else None)
     summary |= {
         "dataset": dataset.name,
         "source": dataset.source,
-        "run": run_info(settings, assistant),
+        "run": run_info(settings, assistant, judge=judge.name if judge else None),
         "index": {"documents": len(assistant.kb.documents()), "ingest_seconds": round(ingest.seconds, 2)},
     }
     return results, summary
@@ -134,12 +199,15 @@ METRIC_KEYS = (
     "token_f1",
     "citation_precision",
     "citation_recall",
+    "citation_precision_unverified",  # over the citations before verification (when it ran)
+    "support",  # the verifier's share of cited sentences supported (when it ran)
+    "faithfulness",  # the LLM judge's share of answer sentences supported (when configured)
     "abstention_correct",
     "false_abstention",
 )
 
 
-def summarize(results: list[EvalResult]) -> dict:
+def summarize(results: list[EvalResult], *, judge: str | None = None) -> dict:
     def block(rows: list[EvalResult]) -> dict[str, Any]:
         values = {k: m.mean([r.metrics.get(k) for r in rows]) for k in METRIC_KEYS}
         unanswerable = [r for r in rows if not r.answerable]
@@ -161,17 +229,30 @@ def summarize(results: list[EvalResult]) -> dict:
         "by_lang": {
             lang: block([r for r in results if r.lang == lang]) for lang in sorted({r.lang for r in results})
         },
-        "faithfulness": FAITHFULNESS_NOTE,
+        "faithfulness": _faithfulness(results, judge),
         "latency": latency,
         "passed": {r.id: r.passed for r in results},
     }
+
+
+def _faithfulness(results: list[EvalResult], judge: str | None) -> float | str:
+    """The judge's mean over judged answers, or why there is no number."""
+    if judge is None:
+        return FAITHFULNESS_NOTE
+    score = m.mean([r.metrics.get("faithfulness") for r in results])
+    if score is not None:
+        return round(score, 4)
+    errors = [r.judge_error for r in results if r.judge_error]
+    if errors:
+        return f"not measured: the LLM judge {judge} gave no usable verdict ({errors[0]})"
+    return f"not measured: no answer had sentences for the LLM judge {judge} to check"
 
 
 def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
-def run_info(settings: Settings, assistant: Assistant) -> dict[str, Any]:
+def run_info(settings: Settings, assistant: Assistant, *, judge: str | None = None) -> dict[str, Any]:
     config = {
         k: (str(v) if isinstance(v, Path) else v)
         for k, v in asdict(settings).items()
@@ -186,6 +267,7 @@ def run_info(settings: Settings, assistant: Assistant) -> dict[str, Any]:
             "embedding_model": assistant.kb.embedder.model_id,
             "generator": assistant.generator.name,
             "prompt": getattr(prompts, "version", None),
+            "judge": judge,
         },
     }
 

@@ -32,6 +32,7 @@ Selection rule (deterministic, file order, standard library only):
      title-naming candidates (a second question per paragraph, file order).
   4. Stop at N = 150; the output keeps file order.
 """
+
 import argparse
 import json
 import os
@@ -59,7 +60,7 @@ EXCLUDE = {
     # translation would contain (or trivialise) the answer
     "TRIAL_345_QUERY_0",  # 西贡商业信用银行的英文名是什么？
     "TRIAL_336_QUERY_0",  # 越南投资发展银行的英文名是什么？
-    "TRIAL_12_QUERY_0",   # 德国环境与自然保护联盟的英文是什么？
+    "TRIAL_12_QUERY_0",  # 德国环境与自然保护联盟的英文是什么？
     "TRIAL_890_QUERY_0",  # 温泉关的音译是什么？ (Thermopylae)
     "TRIAL_161_QUERY_2",  # 耶利米的希伯来文是什么？
     "TRIAL_274_QUERY_2",  # 什么是Gtk♯？ (gold answer is wiki markup)
@@ -240,8 +241,10 @@ def validate(paras, picked, out_path):
     expected = [qa["id"] for _, _, qa in picked]
     got = [r.get("id") for _, r in rows]
     if set(got) != set(expected):
-        errors.append(f"ids differ from the selection: {len(set(expected) - set(got))} missing, "
-                      f"{len(set(got) - set(expected))} unexpected")
+        errors.append(
+            f"ids differ from the selection: {len(set(expected) - set(got))} missing, "
+            f"{len(set(got) - set(expected))} unexpected"
+        )
     elif got != expected:
         warnings.append("ids are not in selection (file) order")
     n_docs = len({r.get("doc") for _, r in rows})
@@ -249,8 +252,10 @@ def validate(paras, picked, out_path):
         print("WARNING:", w)
     for e in errors:
         print("ERROR:", e)
-    print(f"{out_path}: {len(rows)} lines, {len(seen_ids)} unique ids, {n_docs} paragraphs, "
-          f"{len(errors)} errors, {len(warnings)} warnings")
+    print(
+        f"{out_path}: {len(rows)} lines, {len(seen_ids)} unique ids, {n_docs} paragraphs, "
+        f"{len(errors)} errors, {len(warnings)} warnings"
+    )
     print("OK" if not errors else "FAILED")
     return not errors
 

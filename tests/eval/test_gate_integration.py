@@ -1,0 +1,54 @@
+"""The gate for real: a deliberately worse configuration (keyword-only retrieval, one passage for
+the answer) against the committed baseline must fail and name the questions that flipped."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from rag.cli import main
+from rag.settings import PROJECT_ROOT, load_settings
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+BASELINE = PROJECT_ROOT / "eval" / "baselines" / "sichuan.json"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A fresh data dir (fresh index) that shares the already-converted embedding model."""
+    models = load_settings().models_dir
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    if models.is_dir():
+        (data_dir / "models").symlink_to(models, target_is_directory=True)
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("RAG_PROGRESS", "false")
+    monkeypatch.delenv("RAG_CONFIG", raising=False)
+    return data_dir
+
+
+def test_a_worse_configuration_fails_the_gate_and_lists_flipped_questions(data_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["eval", "--dataset", "sichuan", "--mode", "keyword", "--k", "1"]
+    status = main([*argv, "--baseline", str(BASELINE), "--out", str(out)])
+    printed = capsys.readouterr().out
+
+    assert status == 1
+    assert "REGRESSION: the gate fails" in printed
+    section = printed.split("now failing (passed in the baseline):")[1].split("\n\n")[0]
+    flipped = re.findall(r"^\s+(sc-\d{3})\s", section, flags=re.M)
+    assert flipped, printed
+    baseline = json.loads(BASELINE.read_text(encoding="utf-8"))["passed"]
+    rows = {
+        row["id"]: row
+        for row in map(json.loads, (out / "results.jsonl").read_text(encoding="utf-8").splitlines())
+    }
+    for qid in flipped:
+        assert baseline[qid] is True and rows[qid]["passed"] is False
+        assert rows[qid]["question"] in section  # listed with its question text
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "REGRESSION: the gate fails" in report and f'<a href="#q-{flipped[0]}">' in report
+    assert json.loads((out / "comparison.json").read_text(encoding="utf-8"))["now_failing"] == flipped
+    assert f"report:  {out / 'report.html'}" in printed
