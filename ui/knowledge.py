@@ -1,0 +1,192 @@
+"""Knowledge base tab: uploads, ingestion, the document list, deletion, re-indexing. No gradio here.
+
+Uploaded files are kept under ``<data_dir>/uploads/<collection>/`` (re-indexing reads them again).
+A file is checked (type, size) before it is copied there; a file that replaces an earlier upload
+of the same name is ingested with the earlier one kept aside, and put back if the new one fails,
+so a bad upload never loses what was there.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import IndexMismatchError, RagError
+from rag.index import DocumentSummary
+from rag.load import SUPPORTED_EXTENSIONS
+from ui.service import AssistantPool
+
+Progress = Callable[[float, str], None]
+UPLOAD_TYPES = sorted(SUPPORTED_EXTENSIONS)
+DOCUMENT_COLUMNS = ["文档 ID", "标题", "日期", "文号", "段落数", "添加时间"]
+
+
+@dataclass
+class FileOutcome:
+    name: str
+    ok: bool
+    message: str
+
+
+@dataclass
+class UploadReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def summary(self) -> str:
+        ok = sum(o.ok for o in self.outcomes)
+        lines = [f"{ok}/{len(self.outcomes)} 个文件已加入知识库 (files added)"]
+        lines += [f"{'✓' if o.ok else '✗'} {o.name}: {o.message}" for o in self.outcomes]
+        return "\n".join(lines)
+
+
+def safe_name(name: str) -> str:
+    """A file name safe to store: no folders, no leading dot, no control characters."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[\x00-\x1f/:*?\"<>|]", "_", base).lstrip(". ")
+    if not Path(base).stem:
+        raise ValueError(f"not a usable file name: {name!r}")
+    return base
+
+
+def check_upload(path: Path, name: str, *, max_mb: int) -> str | None:
+    """Why the file cannot be accepted, or None."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_EXTENSIONS:
+        return f"不支持的文件类型 {suffix or '(无扩展名)'} (unsupported type; allowed: {', '.join(UPLOAD_TYPES)})"
+    size = path.stat().st_size
+    if size > max_mb * 1024 * 1024:
+        return f"文件太大 {size / 1024 / 1024:.1f} MB，上限 {max_mb} MB (file too large)"
+    if size == 0:
+        return "文件是空的 (empty file)"
+    return None
+
+
+def upload_files(
+    pool: AssistantPool,
+    collection: str,
+    files: Sequence[tuple[Path, str]],
+    *,
+    progress: Progress = lambda fraction, text: None,
+) -> UploadReport:
+    """Check, store and ingest ``(temporary path, original name)`` files one by one."""
+    if not files:
+        raise ValueError("no files selected")
+    report = UploadReport()
+    assistant = pool.get(collection)
+    target_dir = pool.uploads_dir(collection)
+    with pool.lock(collection).write():
+        for index, (path, original) in enumerate(files):
+            progress(index / len(files), f"{original} ({index + 1}/{len(files)})")
+            report.outcomes.append(_upload_one(assistant, target_dir, Path(path), original, pool))
+    progress(1.0, "done")
+    return report
+
+
+def _upload_one(assistant, target_dir: Path, path: Path, original: str, pool: AssistantPool) -> FileOutcome:
+    try:
+        name = safe_name(original)
+    except ValueError as exc:
+        return FileOutcome(original, False, str(exc))
+    problem = check_upload(path, name, max_mb=pool.settings.max_upload_mb)
+    if problem:
+        return FileOutcome(name, False, problem)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / name
+    backup = target_dir / f".{name}.previous"
+    if target.exists():
+        target.replace(backup)
+    shutil.copyfile(path, target)
+    try:
+        result = assistant.kb.ingest([target])
+    except RagError as exc:
+        result, error = None, str(exc)
+    else:
+        error = "; ".join(reason for _, reason in result.failed)
+    if result is None or result.failed:
+        target.unlink(missing_ok=True)
+        if backup.exists():
+            backup.replace(target)
+        return FileOutcome(name, False, error or "could not be indexed")
+    backup.unlink(missing_ok=True)
+    state = "已更新 updated" if result.updated else "未变化 unchanged" if result.unchanged else "已添加 added"
+    return FileOutcome(name, True, f"{state}, {result.chunks_written} 段 chunks")
+
+
+def document_rows(docs: Sequence[DocumentSummary]) -> list[list[object]]:
+    return [
+        [d.doc_id, d.title, d.date, d.doc_number, d.chunks, d.added_at[:16].replace("T", " ")] for d in docs
+    ]
+
+
+def delete_documents(pool: AssistantPool, collection: str, doc_ids: Sequence[str]) -> str:
+    """Remove documents from both indexes, and their uploaded files (or re-indexing would bring
+    them back)."""
+    if not doc_ids:
+        raise ValueError("select the documents to delete")
+    assistant = pool.get(collection)
+    uploads = pool.uploads_dir(collection).resolve()
+    with pool.lock(collection).write():
+        known = {d.doc_id: d for d in assistant.kb.documents()}
+        missing = [d for d in doc_ids if d not in known]
+        if missing:
+            raise ValueError(f"no such document: {', '.join(missing)}")
+        chunks = assistant.kb.remove_documents(doc_ids)
+        for doc_id in doc_ids:
+            source = Path(known[doc_id].source_path)
+            if source.is_file() and source.resolve().is_relative_to(uploads):
+                source.unlink()
+    return f"已删除 {len(doc_ids)} 篇文档、{chunks} 段 (deleted {len(doc_ids)} documents, {chunks} chunks)"
+
+
+def reindex_sources(pool: AssistantPool, collection: str, docs: Sequence[DocumentSummary]) -> list[Path]:
+    """What re-indexing reads: the configured corpus (for the configured collection), every
+    indexed document's file that still exists, and the collection's uploads."""
+    sources: list[Path] = []
+    if collection == pool.default_collection:
+        sources += [p for p in pool.settings.corpus if p.exists()]
+    sources += [Path(d.source_path) for d in docs if d.source_path and Path(d.source_path).is_file()]
+    uploads = pool.uploads_dir(collection)
+    if uploads.is_dir():
+        sources.append(uploads)
+    return list(dict.fromkeys(sources))
+
+
+def reindex(
+    pool: AssistantPool,
+    collection: str,
+    *,
+    rebuild: bool = False,
+    progress: Progress = lambda fraction, text: None,
+) -> str:
+    """Ingest the sources again (unchanged files cost a hash) and drop documents whose files are
+    gone; ``rebuild`` drops the collection first and embeds everything anew."""
+    from rag.commands import format_report
+
+    with pool.lock(collection).write():
+        progress(0.05, "reading the document list")
+        try:
+            docs = pool.get(collection).kb.documents()
+        except IndexMismatchError:
+            if not rebuild:
+                raise
+            docs = []  # built with another model: its list cannot be read, rebuild from files
+        sources = reindex_sources(pool, collection, docs)
+        if not sources:
+            raise ValueError(f"nothing to index for {collection!r}: upload files first")
+        if rebuild:
+            _drop(pool, collection)
+        progress(0.2, "indexing")
+        report = pool.get(collection).kb.ingest(sources, prune=True)
+    progress(1.0, "done")
+    return format_report(report)
+
+
+def _drop(pool: AssistantPool, collection: str) -> None:
+    """Delete the collection and its keyword index (as ``rag ingest --rebuild`` does)."""
+    if collection in {getattr(c, "name", c) for c in pool.client.list_collections()}:
+        pool.client.delete_collection(collection)
+    (pool.settings.data_dir / "keyword" / f"{collection}.json").unlink(missing_ok=True)
+    pool.forget(collection)
