@@ -41,10 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="list indexed documents")
     docs.add_argument("--json", action="store_true")
     sub.add_parser("chat", help="interactive questions in the terminal")
+    api = sub.add_parser("api", help="serve an OpenAI-compatible API (POST /v1/chat/completions)")
+    api.add_argument("--host", help="address to listen on (default: the host setting, 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port (default: the api_port setting, 8001)")
 
     from eval.command import add_arguments
 
     add_arguments(sub.add_parser("eval", help="run an eval dataset; gate against a baseline"))
+
+    from ui.serve import add_arguments as add_serve_arguments
+
+    add_serve_arguments(sub.add_parser("serve", help="the web UI: chat, knowledge base, eval"))
     return parser
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from rag.cli import _print_json
+from rag.generate.markers import strip_reference_list
 from rag.index import IngestReport
 from rag.pipeline import Assistant, open_knowledge_base
+from rag.prompts import load_prompts
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, Turn
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -20,6 +23,14 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         from eval.command import run_eval_command
 
         return run_eval_command(args, settings)
+    if args.command == "serve":
+        from ui.serve import run_serve
+
+        return run_serve(args, settings)
+    if args.command == "api":
+        from rag.api import serve
+
+        return serve(settings, host=args.host, port=args.port)
     assistant = Assistant.from_settings(settings)
     if args.command == "docs":
         return _docs(args, assistant)
@@ -40,11 +51,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
             for rank, passage in enumerate(result.passages, start=1):
                 print(_passage_line(rank, passage))
         return 0
-    answer = assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids)
     if args.json:
-        _print_json(answer.to_dict())
+        _print_json(assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
     else:
-        print(format_answer(answer))
+        print_stream(assistant.ask_stream(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids))
     return 0
 
 
@@ -101,8 +111,30 @@ def _passage_line(rank: int, passage: Passage) -> str:
     return f"{head}  (score {passage.score:.4f})\n   {text[:160]}{'…' if len(text) > 160 else ''}"
 
 
+def print_stream(events: Iterator[str | Answer]) -> Answer:
+    """Print the answer's pieces as they come, then (if citation checks changed it) the checked
+    text, then the sources; return the Answer."""
+    streamed: list[str] = []
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+            break
+        streamed.append(event)
+        sys.stdout.write(event)
+        sys.stdout.flush()
+    if answer.text.strip() != strip_reference_list("".join(streamed)):
+        print(
+            "\n\n" + load_prompts("verify.v1").render("revised", language=answer.language, text=answer.text)
+        )
+    print("\n" + format_answer(answer).removeprefix(answer.text).strip("\n") + "\n")
+    sys.stdout.flush()
+    return answer
+
+
 def format_answer(answer: Answer) -> str:
     lines = [answer.text, ""]
+    if answer.rewritten_question:
+        lines.append(f"(answered as: {answer.rewritten_question})")
     for c in answer.citations:
         where = " > ".join(x for x in (c.title, c.section) if x)
         lines.append(f"[{c.n}] {c.doc_id} · {where}" + (f" · {c.date}" if c.date else ""))
@@ -114,6 +146,7 @@ def format_answer(answer: Answer) -> str:
 
 def _chat(assistant: Assistant) -> int:
     print("Ask about the documents (empty line or Ctrl-D to quit).")
+    history: list[Turn] = []
     while True:
         try:
             question = input("? ").strip()
@@ -122,8 +155,8 @@ def _chat(assistant: Assistant) -> int:
             return 0
         if not question or question in {"exit", "quit"}:
             return 0
-        print(format_answer(assistant.ask(question)) + "\n")
-        sys.stdout.flush()
+        answer = print_stream(assistant.ask_stream(question, history=history))
+        history.append(Turn(question=question, answer=answer.text))
 
 
 __all__ = ["run_command", "format_answer", "format_report", "drop_knowledge_base", "Path"]

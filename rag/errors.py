@@ -23,3 +23,11 @@ class EmbeddingError(RagError):
 
 class EmptyIndexError(RagError):
     """The knowledge base holds no passages yet."""
+
+
+class GeneratorError(RagError):
+    """The answer generator (an LLM endpoint or a local model) failed or could not be reached."""
+
+
+class ContextLengthError(GeneratorError):
+    """The prompt does not fit the model's context window."""

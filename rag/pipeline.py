@@ -10,8 +10,10 @@ from pathlib import Path
 
 from rag.embedding.base import Embedder
 from rag.errors import EmptyIndexError
+from rag.followup import Rewriter, make_rewriter
 from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
+from rag.generate.verify import CitationVerifier
 from rag.index import IngestReport, KnowledgeBase
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
@@ -34,18 +36,42 @@ def open_knowledge_base(
 
 
 def make_generator(settings: Settings, kb: KnowledgeBase) -> Generator:
-    # settings.generator is validated to be "extractive" until LLM backends exist.
-    return ExtractiveGenerator(embedder=kb.embedder, idf=kb.keyword.idf)
+    """The generator ``settings.generator`` names: extractive (offline), openai (any
+    OpenAI-compatible endpoint) or local (a GGUF model in-process)."""
+    if settings.generator == "extractive":
+        return ExtractiveGenerator(embedder=kb.embedder, idf=kb.keyword.idf)
+    from rag.generate.llm import make_llm_generator
+
+    return make_llm_generator(settings)
+
+
+def make_verifier(settings: Settings, kb: KnowledgeBase) -> CitationVerifier | None:
+    if not settings.verify_citations:
+        return None
+    return CitationVerifier(kb.embedder, idf=kb.keyword.idf)
 
 
 class Assistant:
-    def __init__(self, settings: Settings, *, kb: KnowledgeBase, generator: Generator | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        kb: KnowledgeBase,
+        generator: Generator | None = None,
+        rewriter: Rewriter | None = None,
+        verifier: CitationVerifier | None = None,
+    ) -> None:
+        """``rewriter`` (follow-ups) defaults to the generator's LLM or the rules; ``verifier``
+        to citation verification with the knowledge base's embedder unless
+        ``settings.verify_citations`` is off."""
         self.settings = settings
         self.kb = kb
         self.retriever = Retriever(
             kb, mode=settings.retrieval_mode, candidates=settings.candidates, rrf_k=settings.rrf_k
         )
         self.generator = generator or make_generator(settings, kb)
+        self.rewriter = rewriter or make_rewriter(self.generator)
+        self.verifier = verifier or make_verifier(settings, kb)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -94,34 +120,52 @@ class Assistant:
         history: Sequence[Turn] = (),
     ) -> Iterator[str | Answer]:
         """Yield pieces of the answer text as they are produced, then the final Answer (whose
-        text may differ from the streamed pieces once citations are verified)."""
+        text may differ from the streamed pieces once citations are verified). A follow-up is
+        first rewritten into a standalone question (``Answer.rewritten_question``), which
+        retrieval and generation use; ``Answer.question`` stays what was asked."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
         k = k or self.settings.top_k
+        timings: dict[str, float] = {}
         started = time.perf_counter()
-        retrieved = self.search(question, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
-        retrieve_seconds = time.perf_counter() - started
+        standalone = self.rewriter.rewrite(question, history) if history else question
+        if history:
+            timings["rewrite"] = time.perf_counter() - started
+        started = time.perf_counter()
+        retrieved = self.search(standalone, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
+        timings["retrieve"] = time.perf_counter() - started
+        passages = retrieved.passages[:k]
         started = time.perf_counter()
         stream = getattr(self.generator, "stream", None)
         answer: Answer | None = None
         if stream is None:
-            answer = self.generator.generate(question, retrieved.passages[:k])
-            yield from _pieces(answer.text)
+            answer = self.generator.generate(standalone, passages)
         else:
-            for event in stream(question, retrieved.passages[:k]):
+            for event in stream(standalone, passages):
                 if isinstance(event, Answer):
                     answer = event
                 else:
                     yield event
         assert answer is not None, "a generator's stream must end with its Answer"
-        timings = {
-            **retrieved.timings,
-            "retrieve": retrieve_seconds,
-            "generate": time.perf_counter() - started,
-        }
-        timings["total"] = timings["retrieve"] + timings["generate"]
-        yield replace(answer, passages=retrieved.passages, timings=timings)
+        timings["generate"] = time.perf_counter() - started
+        if self.verifier is not None:
+            started = time.perf_counter()
+            answer = self.verifier.verify(answer, passages)
+            timings["verify"] = time.perf_counter() - started
+        if stream is None:
+            yield from _pieces(answer.text)
+        timings = {**retrieved.timings, **timings}
+        timings["total"] = sum(
+            timings[key] for key in ("rewrite", "retrieve", "generate", "verify") if key in timings
+        )
+        yield replace(
+            answer,
+            question=question,
+            rewritten_question=standalone if standalone != question else None,
+            passages=retrieved.passages,
+            timings=timings,
+        )
 
 
 def _pieces(text: str) -> Iterator[str]:

@@ -9,6 +9,10 @@ from rag.types import Answer, Passage
 
 @runtime_checkable
 class Generator(Protocol):
+    """Optional members the pipeline uses when present: ``stream(question, passages)`` yields
+    text pieces then the Answer; ``chat_model`` (a LangChain chat model) also condenses
+    follow-up questions."""
+
     name: str
 
     def generate(self, question: str, passages: list[Passage]) -> Answer:

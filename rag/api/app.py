@@ -1,0 +1,223 @@
+"""``rag api``: the assistant behind an OpenAI-compatible HTTP API (see docs/api.md).
+
+``POST /v1/chat/completions`` (plain or ``stream: true`` server-sent events), ``GET /v1/models``
+(the knowledge bases, as ``tianfu-rag`` and ``tianfu-rag:<collection>``), ``GET /health``.
+Answers are computed one at a time (the embedder and the stores are shared)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rag.api.schema import (
+    MODEL_PREFIX,
+    ChatRequest,
+    ChunkWriter,
+    completion,
+    error_body,
+    footnotes,
+    question_and_history,
+    rag_details,
+)
+from rag.errors import ConfigError, EmptyIndexError, GeneratorError, IndexMismatchError, RagError
+from rag.generate.markers import strip_reference_list
+from rag.pipeline import Assistant, open_knowledge_base
+from rag.prompts import load_prompts
+from rag.settings import Settings
+from rag.types import Answer
+
+
+class UnknownModelError(RagError):
+    """A model id that names no knowledge base."""
+
+
+class KnowledgeBases:
+    """The assistants the API serves, by model id; other collections open on first use."""
+
+    def __init__(self, default: Assistant, *, client: Any = None) -> None:
+        self.default, self.client = default, client
+        self._open: dict[str, Assistant] = {default.settings.collection: default}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KnowledgeBases:
+        from vectorstore.chroma_store import make_client
+
+        client = make_client(
+            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
+        )
+        kb = open_knowledge_base(settings, client=client)
+        return cls(Assistant(settings, kb=kb), client=client)
+
+    def collections(self) -> list[str]:
+        names = {self.default.settings.collection}
+        if self.client is not None:
+            names |= {getattr(c, "name", c) for c in self.client.list_collections()}
+        return [self.default.settings.collection] + sorted(names - {self.default.settings.collection})
+
+    def model_ids(self) -> list[str]:
+        return [MODEL_PREFIX] + [f"{MODEL_PREFIX}:{c}" for c in self.collections()]
+
+    def get(self, model: str) -> Assistant:
+        collection = self.default.settings.collection if model == MODEL_PREFIX else None
+        if model.startswith(f"{MODEL_PREFIX}:"):
+            collection = model.split(":", 1)[1]
+        if collection is None or collection not in self.collections():
+            raise UnknownModelError(f"the model {model!r} does not exist; GET /v1/models lists the models")
+        with self._lock:
+            if collection not in self._open:
+                settings = self.default.settings.with_overrides(collection=collection)
+                kb = open_knowledge_base(settings, embedder=self.default.kb.embedder, client=self.client)
+                self._open[collection] = Assistant(settings, kb=kb)
+            return self._open[collection]
+
+
+_STATUS = (
+    (UnknownModelError, 404, "invalid_request_error", "model_not_found"),
+    (EmptyIndexError, 503, "server_error", "knowledge_base_empty"),
+    (GeneratorError, 502, "server_error", "generator_failed"),
+    (IndexMismatchError, 500, "server_error", "index_mismatch"),
+    (ConfigError, 500, "server_error", "configuration"),
+    (RagError, 500, "server_error", None),
+    (ValueError, 400, "invalid_request_error", None),
+)
+
+
+def _error_response(exc: Exception) -> JSONResponse:
+    for kind, status, error_type, code in _STATUS:
+        if isinstance(exc, kind):
+            return JSONResponse(error_body(str(exc), kind=error_type, code=code), status_code=status)
+    raise exc
+
+
+def create_app(knowledge_bases: KnowledgeBases) -> FastAPI:
+    app = FastAPI(title="tianfu-rag", description="Cited answers from Chinese policy documents")
+    answering = threading.Lock()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        message = f"invalid request: {where}: {first.get('msg', 'malformed')}" if where else "invalid request"
+        return JSONResponse(error_body(message), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = "not_found" if exc.status_code == 404 else None
+        return JSONResponse(error_body(str(exc.detail), code=code), status_code=exc.status_code)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        default = knowledge_bases.default
+        return {
+            "status": "ok",
+            "model": MODEL_PREFIX,
+            "collection": default.settings.collection,
+            "chunks": default.kb.store.count(),
+            "generator": default.generator.name,
+            "verify_citations": default.verifier is not None,
+        }
+
+    @app.get("/v1/models")
+    def models() -> dict[str, Any]:
+        return {"object": "list", "data": [_model(m) for m in knowledge_bases.model_ids()]}
+
+    @app.get("/v1/models/{model_id:path}")
+    def model(model_id: str) -> Any:
+        if model_id not in knowledge_bases.model_ids():
+            return _error_response(UnknownModelError(f"the model {model_id!r} does not exist"))
+        return _model(model_id)
+
+    @app.post("/v1/chat/completions")
+    def chat_completions(body: ChatRequest) -> Any:
+        try:
+            assistant = knowledge_bases.get(body.model)
+            question, history = question_and_history(body.messages)
+            options = {"k": body.k, "mode": body.mode, "doc_ids": set(body.doc_ids) if body.doc_ids else None}
+            if not body.stream:
+                with answering:
+                    answer = assistant.ask(question, history=history, **options)
+                return completion(answer, body.model)
+            answering.acquire()
+            try:
+                events = assistant.ask_stream(question, history=history, **options)
+                first = next(events)  # retrieval runs here, so its errors get a status code
+            except BaseException:
+                answering.release()
+                raise
+        except (RagError, ValueError) as exc:
+            return _error_response(exc)
+        return StreamingResponse(
+            _released(_sse(first, events, body.model), answering), media_type="text/event-stream"
+        )
+
+    return app
+
+
+def _model(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": MODEL_PREFIX}
+
+
+def _released(events: Iterator[str], lock: threading.Lock) -> Iterator[str]:
+    try:
+        yield from events
+    finally:
+        lock.release()
+
+
+def _sse(first: str | Answer, events: Iterator[str | Answer], model: str) -> Iterator[str]:
+    """The answer as chat.completion.chunk events: the role, the text pieces, a note with the
+    checked text if verification changed it, the footnotes, and a last chunk with ``citations``
+    and ``x_rag``; then ``[DONE]``. An error after the stream began is sent as an error event."""
+    writer = ChunkWriter(model)
+    yield _event(writer.chunk({"role": "assistant", "content": ""}))
+    streamed: list[str] = []
+    try:
+        for event in _chain(first, events):
+            if isinstance(event, Answer):
+                for piece in _closing_pieces(event, "".join(streamed)):
+                    yield _event(writer.chunk({"content": piece}))
+                details = {"citations": [c.to_dict() for c in event.citations], "x_rag": rag_details(event)}
+                yield _event(writer.chunk({}, "stop", **details))
+            else:
+                streamed.append(event)
+                yield _event(writer.chunk({"content": event}))
+    except (RagError, ValueError) as exc:
+        kind = "server_error" if isinstance(exc, RagError) else "invalid_request_error"
+        yield _event(error_body(str(exc), kind=kind))
+    yield "data: [DONE]\n\n"
+
+
+def _closing_pieces(answer: Answer, streamed: str) -> list[str]:
+    pieces = []
+    if answer.text.strip() != strip_reference_list(streamed):
+        revised = load_prompts("verify.v1").render("revised", language=answer.language, text=answer.text)
+        pieces.append(f"\n\n{revised}")
+    notes = footnotes(answer.citations)
+    if notes:
+        pieces.append(f"\n\n{notes}")
+    return pieces
+
+
+def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:
+    yield first
+    yield from rest
+
+
+def _event(data: dict[str, Any]) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    import uvicorn
+
+    app = create_app(KnowledgeBases.from_settings(settings))
+    uvicorn.run(app, host=host or settings.host, port=port or settings.api_port, log_level="info")
+    return 0

@@ -1,0 +1,395 @@
+"""Citation verification: every cited sentence of an answer is checked against the passage it cites.
+
+A sentence is *related* to a passage when it quotes one of the passage's sentences, when it shares
+enough of its terms with the passage (IDF-weighted coverage, the glossary translating an English
+sentence's terms), or when its embedding is very close to the passage's or to its closest
+sentence's (the knowledge base's multilingual embedder, for paraphrases across languages). It is
+*supported* when it is related to at least one cited passage and every number and place name it
+states appears in those passages (or their title, date, document number, section).
+
+For each sentence: markers that point nowhere are dropped; markers to unrelated passages are
+dropped; an unsupported sentence moves to the one passage that supports it, or is removed. A
+sentence without markers stays unless it states a number or place no passage holds, or repeats an
+instruction planted in a passage (passage sentences addressed to the assistant are never evidence).
+Citations are renumbered in order of appearance and their span is the passage sentence that
+matches best. An answer left with no citation becomes an abstention listing the closest passages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+from rag.embedding.base import Embedder
+from rag.generate.facts import evidence_numbers, unsupported_numbers, unsupported_places
+from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_markers, tidy
+from rag.prompts import load_prompts
+from rag.textnorm import fold_t2s, sentence_spans
+from rag.types import Answer, Citation, Passage
+from vectorstore.keyword import coverage, query_term_sets
+
+# Thresholds measured on the sichuan eval set: for its 60 answerable questions, claims (the gold
+# evidence in Chinese and English, and "question + gold answer" sentences) were scored against the
+# top-5 passages retrieved for the question (201 pairs where the passage holds the evidence, 609
+# where it does not) and against 5 random passages of other documents (810 pairs).
+# multilingual-e5-small cosine barely separates them: medians 0.89 (supporting) / 0.87 (other top-5)
+# / 0.84 (other documents), and off-topic Chinese ("我喜欢吃火锅。") reaches 0.87. Term coverage
+# separates far better: medians 1.0 / 0.17 / 0.03. "coverage >= 0.4 or similarity >= 0.90" accepts
+# 92% of supporting pairs, 27% of the other top-5 (often overlapping chunks of the same document)
+# and 2% of other documents' passages; numbers and place names then decide among related passages.
+MIN_COVERAGE = 0.4
+MIN_SIMILARITY = 0.90
+
+_INSTRUCTION = re.compile(
+    r"(?:ignore|disregard|forget|override)\b.{0,30}\b(?:instructions?|prompts?|rules|directions)"
+    r"|\b(?:you are now|system prompt|new instructions?)\b"
+    r"|(?:忽略|忽視|无视|無視|不要理会|不要理會|忘记|忘記).{0,12}(?:指示|指令|提示|要求|规则|規則|说明|說明)"
+    r"|(?:系统提示|系統提示|你现在是|你現在是)",
+    re.I | re.S,
+)
+_QUOTE_MIN = 6  # characters (letters, digits, CJK) a quoted sentence needs to count as a quote
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[\W_]+", "", fold_t2s(text).lower())
+
+
+@dataclass(frozen=True)
+class _Match:
+    related: bool
+    similarity: float
+    span: tuple[int, int]  # the passage sentence that matches best
+    quoted: bool = False
+
+
+class _Source:
+    """A passage as verification sees it: its sentences (without planted instructions), facts, and
+    embeddings computed when first needed."""
+
+    def __init__(self, *, text: str, start: int, meta: dict, embedder: Embedder) -> None:
+        self.text, self.start, self.meta, self.embedder = text, start, meta, embedder
+        spans = sentence_spans(text) or [(0, len(text))]
+        self.instructions = [s for s in spans if _INSTRUCTION.search(text[s[0] : s[1]])]
+        self.sentences = [s for s in spans if s not in self.instructions] or [(0, 0)]
+        extras = " ".join(str(meta.get(k) or "") for k in ("title", "date", "doc_number", "section"))
+        self.evidence = " ".join(text[a:b] for a, b in self.sentences) + "\n" + extras
+        self.numbers = evidence_numbers(self.evidence)
+
+    @classmethod
+    def of_passage(cls, passage: Passage, embedder: Embedder) -> _Source:
+        return cls(text=passage.text, start=passage.start, meta=passage.to_dict(), embedder=embedder)
+
+    @classmethod
+    def of_citation(cls, citation: Citation, passage: Passage | None, embedder: Embedder) -> _Source:
+        if passage is not None:
+            return cls.of_passage(passage, embedder)
+        meta = {"chunk_id": citation.chunk_id, "doc_id": citation.doc_id, "title": citation.title}
+        meta |= {"date": citation.date, "section": citation.section}
+        start = citation.doc_start - citation.span_start
+        return cls(text=citation.passage, start=start, meta=meta, embedder=embedder)
+
+    @cached_property
+    def folded_sentences(self) -> list[str]:
+        return [_letters(self.text[a:b]) for a, b in self.sentences]
+
+    @cached_property
+    def folded_lower(self) -> list[str]:
+        """Sentences as the keyword index sees text: script-folded and lower-cased."""
+        return [fold_t2s(self.text[a:b]).lower() for a, b in self.sentences]
+
+    @cached_property
+    def folded_text(self) -> str:
+        return fold_t2s(self.evidence).lower()
+
+    @cached_property
+    def passage_vector(self) -> np.ndarray:
+        return self.embedder.embed_passages([" ".join(self.text[a:b] for a, b in self.sentences)])[0]
+
+    @cached_property
+    def sentence_vectors(self) -> np.ndarray:
+        return self.embedder.embed_passages([self.text[a:b] for a, b in self.sentences])
+
+    @cached_property
+    def instruction_vectors(self) -> np.ndarray:
+        return self.embedder.embed_passages([self.text[a:b] for a, b in self.instructions])
+
+    def citation(self, n: int, span: tuple[int, int]) -> Citation:
+        m = self.meta
+        return Citation(
+            n=n,
+            chunk_id=m.get("chunk_id", ""),
+            doc_id=m.get("doc_id", ""),
+            title=m.get("title"),
+            date=m.get("date"),
+            section=m.get("section") or "",
+            passage=self.text,
+            span_start=span[0],
+            span_end=span[1],
+            doc_start=self.start + span[0],
+            doc_end=self.start + span[1],
+        )
+
+
+@dataclass
+class _Outcome:
+    claim: Claim
+    refs: dict[int, str] | None  # old marker -> reference key; None: the sentence is removed
+    moved_to: str | None = None  # reference key when the sentence moved to another passage
+
+
+class CitationVerifier:
+    """Checks an Answer's citations against the passages it was generated from."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        idf: Callable[[str], float] | None = None,
+        min_coverage: float = MIN_COVERAGE,
+        min_similarity: float = MIN_SIMILARITY,
+        check_numbers: bool = True,
+        check_places: bool = True,
+    ) -> None:
+        for name, value in (("min_coverage", min_coverage), ("min_similarity", min_similarity)):
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be within [0, 1]; got {value}")
+        self.embedder, self.idf = embedder, idf or (lambda term: 1.0)
+        self.min_coverage, self.min_similarity = min_coverage, min_similarity
+        self.check_numbers, self.check_places = check_numbers, check_places
+        self.prompts = load_prompts("verify.v1")
+
+    def verify(self, answer: Answer, passages: list[Passage]) -> Answer:
+        """The answer with unsupported sentences moved or removed, citations renumbered and their
+        spans set, ``support``, ``unverified_citations`` and ``verification_notes`` filled in."""
+        if answer.abstained and not answer.citations:
+            return answer
+        return _Run(self, answer, passages).result()
+
+
+class _Run:
+    """The state of verifying one answer."""
+
+    def __init__(self, verifier: CitationVerifier, answer: Answer, passages: list[Passage]) -> None:
+        self.v, self.answer, self.passages = verifier, answer, list(passages)
+        self.cited = {c.n: c for c in answer.citations}
+        self.by_chunk = {p.chunk_id: p for p in self.passages}
+        self._sources: dict[str, _Source] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+        self._terms: dict[str, list[list[str]]] = {}
+        self.best: dict[str, tuple[float, tuple[int, int]]] = {}  # reference key -> (score, span)
+        self.notes: list[str] = []
+
+    # -- sources and matching ------------------------------------------------------------------
+
+    def passage_key(self, index: int) -> str:
+        chunk_id = self.passages[index].chunk_id
+        return next((f"c{n}" for n, c in self.cited.items() if c.chunk_id == chunk_id), f"p{index}")
+
+    def source(self, key: str) -> _Source:
+        if key not in self._sources:
+            if key.startswith("c"):
+                citation = self.cited[int(key[1:])]
+                passage = self.by_chunk.get(citation.chunk_id)
+                self._sources[key] = _Source.of_citation(citation, passage, self.v.embedder)
+            else:
+                self._sources[key] = _Source.of_passage(self.passages[int(key[1:])], self.v.embedder)
+        return self._sources[key]
+
+    def query(self, text: str) -> np.ndarray:
+        if text not in self._vectors:
+            self._vectors[text] = self.v.embedder.embed_query(text)
+        return self._vectors[text]
+
+    def terms(self, text: str) -> list[list[str]]:
+        if text not in self._terms:
+            self._terms[text] = query_term_sets(text)
+        return self._terms[text]
+
+    def match(self, text: str, key: str) -> _Match:
+        source, letters = self.source(key), _letters(text)
+        own = self.cited.get(int(key[1:])) if key.startswith("c") else None
+        if own is not None and len(_letters(own.span)) >= _QUOTE_MIN and _letters(own.span) in letters:
+            return _Match(True, 1.0, (own.span_start, own.span_end), quoted=True)
+        for span, folded in zip(source.sentences, source.folded_sentences, strict=True):
+            if (len(folded) >= _QUOTE_MIN and folded in letters) or (
+                len(letters) >= _QUOTE_MIN and letters in folded
+            ):
+                return _Match(True, 1.0, span, quoted=True)
+        terms = self.terms(text)
+        covered = coverage(terms, source.folded_text.__contains__, self.v.idf)
+        if covered >= self.v.min_coverage:
+            scores = [coverage(terms, f.__contains__, self.v.idf) for f in source.folded_lower]
+            best = int(np.argmax(scores))
+            return _Match(True, covered, source.sentences[best])
+        query = self.query(text)
+        sims = source.sentence_vectors @ query
+        best = int(np.argmax(sims))
+        similarity = max(float(source.passage_vector @ query), float(sims[best]))
+        return _Match(similarity >= self.v.min_similarity, similarity, source.sentences[best])
+
+    def judge(self, text: str, matches: dict[str, _Match]) -> str | None:
+        """None when the sentence is supported by the related passages; otherwise why not."""
+        related = [key for key, m in matches.items() if m.related]
+        if not related:
+            best = max((m.similarity for m in matches.values()), default=0.0)
+            return f"not related to the cited passage (score {best:.2f})"
+        sources = [self.source(key) for key in related]
+        if self.v.check_numbers:
+            missing = unsupported_numbers(text, set().union(*(s.numbers for s in sources)))
+            if missing:
+                return f"{', '.join(missing)} not in the cited passage"
+        if self.v.check_places:
+            missing = unsupported_places(text, "\n".join(s.evidence for s in sources))
+            if missing:
+                return f"{', '.join(missing)} not named in the cited passage"
+        return None
+
+    def record(self, key: str, match: _Match) -> None:
+        score = match.similarity + (1.0 if match.quoted else 0.0)
+        if key not in self.best or score > self.best[key][0]:
+            self.best[key] = (score, match.span)
+
+    # -- claims ----------------------------------------------------------------------------------
+
+    def cited_claim(self, claim: Claim) -> tuple[_Outcome, bool]:
+        for n in claim.markers:
+            if n not in self.cited:
+                self.notes.append(f"dropped [{n}]: there is no passage {n}")
+        known = [n for n in claim.markers if n in self.cited]
+        reason = "its markers point to no passage"
+        if known:
+            matches = {f"c{n}": self.match(claim.text, f"c{n}") for n in known}
+            reason = self.judge(claim.text, matches)
+            if reason is None:
+                refs = {}
+                for n in known:
+                    if matches[f"c{n}"].related:
+                        refs[n] = f"c{n}"
+                        self.record(f"c{n}", matches[f"c{n}"])
+                    else:
+                        self.notes.append(f"dropped [{n}] from “{_short(claim.text)}”: unrelated passage")
+                return _Outcome(claim, refs), True
+        moved = self.move(claim, tried={f"c{n}" for n in known})
+        if moved is not None:
+            self.notes.append(f"moved “{_short(claim.text)}” from {_marks(claim.markers)} ({reason})")
+            return _Outcome(claim, {}, moved_to=moved), False
+        self.notes.append(f"removed “{_short(claim.text)}”: {reason}")
+        return _Outcome(claim, None), False
+
+    def move(self, claim: Claim, tried: set[str]) -> str | None:
+        """The passage that best supports a sentence its own citations do not support."""
+        best: tuple[float, str, _Match] | None = None
+        for index in range(len(self.passages)):
+            key = self.passage_key(index)
+            if key in tried:
+                continue
+            match = self.match(claim.text, key)
+            supported = match.related and self.judge(claim.text, {key: match}) is None
+            if supported and (best is None or match.similarity > best[0]):
+                best = (match.similarity, key, match)
+        if best is None:
+            return None
+        self.record(best[1], best[2])
+        return best[1]
+
+    def uncited_claim(self, claim: Claim) -> _Outcome:
+        text, letters = claim.text, _letters(claim.text)
+        if not letters:
+            return _Outcome(claim, {})
+        sources = [self.source(self.passage_key(i)) for i in range(len(self.passages))]
+        for index, source in enumerate(sources, start=1):
+            if source.instructions and self._echoes(text, letters, source):
+                self.notes.append(f"removed “{_short(text)}”: it follows an instruction in passage {index}")
+                return _Outcome(claim, None)
+        if self.v.check_numbers and sources:
+            missing = unsupported_numbers(text, set().union(*(s.numbers for s in sources)))
+            if missing:
+                self.notes.append(f"removed uncited “{_short(text)}”: {', '.join(missing)} in no passage")
+                return _Outcome(claim, None)
+        moved = self.move(claim, tried=set())
+        if moved is not None:
+            self.notes.append(f"cited “{_short(text)}”, which had no citation")
+            return _Outcome(claim, {}, moved_to=moved)
+        return _Outcome(claim, {})
+
+    def _echoes(self, text: str, letters: str, source: _Source) -> bool:
+        folded = [_letters(source.text[a:b]) for a, b in source.instructions]
+        if len(letters) >= 2 and any(letters in f for f in folded):
+            return True
+        sims = source.instruction_vectors @ self.query(text)
+        return bool(np.max(sims) >= self.v.min_similarity)
+
+    # -- result ----------------------------------------------------------------------------------
+
+    def result(self) -> Answer:
+        outcomes, cited, supported = [], 0, 0
+        for claim in split_claims(self.answer.text):
+            if claim.markers:
+                outcome, ok = self.cited_claim(claim)
+                cited, supported = cited + 1, supported + ok
+            else:
+                outcome = self.uncited_claim(claim)
+            outcomes.append(outcome)
+        numbers: dict[str, int] = {}
+        for o in outcomes:
+            for key in [*(o.refs or {}).values(), *([o.moved_to] if o.moved_to else [])]:
+                numbers.setdefault(key, len(numbers) + 1)
+        citations = [self.source(key).citation(n, self.best[key][1]) for key, n in numbers.items()]
+        verified = replace(
+            self.answer,
+            support=supported / cited if cited else None,
+            unverified_citations=list(self.answer.citations),
+            verification_notes=self.notes,
+        )
+        if not citations:
+            return replace(verified, text=self.abstention(), citations=[], abstained=True)
+        return replace(verified, text=self.render(outcomes, numbers), citations=citations, abstained=False)
+
+    def render(self, outcomes: list[_Outcome], numbers: dict[str, int]) -> str:
+        text = self.answer.text
+        unchanged = all(
+            o.refs is not None
+            and not o.moved_to
+            and all(numbers[k] == n for n, k in o.refs.items())
+            and set(o.refs) == set(o.claim.markers)
+            for o in outcomes
+        )
+        if unchanged:
+            return text
+        pieces: list[str] = []
+        cursor = 0
+        for o in outcomes:
+            gap, cursor = text[cursor : o.claim.start], o.claim.end
+            if o.refs is None:
+                continue
+            piece = text[o.claim.start : o.claim.end]
+            if o.moved_to:
+                piece = f"{strip_markers(piece)} [{numbers[o.moved_to]}]"
+            else:
+                refs = o.refs
+                piece = rewrite_markers(
+                    piece, lambda ns, refs=refs: [numbers[refs[n]] for n in ns if n in refs]
+                )
+            pieces.append((gap if pieces else "") + piece)
+        return tidy("".join(pieces))
+
+    def abstention(self) -> str:
+        closest = "; ".join(
+            f"[{p.doc_id}] {p.title or ''}" + (f" > {p.section}" if p.section else "")
+            for p in self.passages[:3]
+        )
+        return self.v.prompts.render(
+            "unsupported", language=self.answer.language, question=self.answer.question, closest=closest
+        )
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _marks(markers: tuple[int, ...]) -> str:
+    return "".join(f"[{n}]" for n in markers) or "no citation"
