@@ -123,11 +123,14 @@ class ExtractiveGenerator:
         wants_number, wants_date = bool(_NUMBER_CUES.search(question)), bool(_DATE_CUES.search(question))
         ranked = sorted(pool, key=lambda c: -c.score(language, wants_number, wants_date))
         best = ranked[0].score(language, wants_number, wants_date)
-        return [ranked[0]] + [
-            c
-            for c in ranked[1 : self.max_sentences]
-            if c.score(language, wants_number, wants_date) >= 0.9 * best
-        ]
+        chosen = [ranked[0]]
+        for c in ranked[1 : self.max_sentences]:
+            # Overlapping chunks and lead paragraphs repeat a document's sentences: quote them once.
+            if c.score(language, wants_number, wants_date) >= 0.9 * best and not _repeats(
+                c, chosen, passages
+            ):
+                chosen.append(c)
+        return chosen
 
     def _candidates(self, term_sets: list[list[str]], passages: list[Passage]) -> list[_Candidate]:
         found = []
@@ -163,6 +166,16 @@ class ExtractiveGenerator:
         )
         text = self.prompts.render("abstain", language=language, question=question, closest=closest)
         return Answer(question, text, [], True, language, generator=self.name)
+
+
+def _repeats(candidate: _Candidate, chosen: list[_Candidate], passages: list[Passage]) -> bool:
+    """True when a chosen sentence of the same document holds this one's text or is held by it."""
+    text, doc_id = fold_t2s(candidate.text).strip(), passages[candidate.passage_index].doc_id
+    return any(
+        passages[c.passage_index].doc_id == doc_id
+        and (text in (other := fold_t2s(c.text).strip()) or other in text)
+        for c in chosen
+    )
 
 
 def _citation(n: int, passage: Passage, candidate: _Candidate) -> Citation:

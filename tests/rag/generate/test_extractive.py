@@ -57,3 +57,18 @@ def test_no_passages_means_an_empty_knowledge_base_message(hash_embedder):
 def test_options_are_validated():
     with pytest.raises(ValueError, match="got 0"):
         ExtractiveGenerator(embedder=None, idf=len, max_sentences=0)
+
+
+def test_a_sentence_repeated_within_a_document_is_quoted_once(hash_embedder):
+    from rag.types import Passage
+
+    lead = "中新網四川新聞11月16日電 武侯區產業園區高質量發展大會15日召開。"
+    caption = "武侯區產業園區高質量發展大會15日召開。武侯區委宣傳部供圖"
+    passages = [
+        Passage(chunk_id=f"002:{i}", doc_id="002", text=text, start=0, end=len(text))
+        for i, text in enumerate([lead, caption])
+    ]
+    generator = ExtractiveGenerator(embedder=hash_embedder, idf=lambda t: 1.0)
+    answer = generator.generate("武侯區產業園區高質量發展大會是哪天召開的？", passages)
+    spans = [c.span for c in answer.citations]
+    assert len(spans) == 1 and "15日召開" in spans[0]
