@@ -20,9 +20,9 @@ from rag.prompts import load_prompts
 from rag.textnorm import cjk_count, detect_language
 from rag.types import Turn
 
-_ZH_LEAD = re.compile(r"^(?:那么|那麼|那|还有|還有|另外|再问|再問)\s*")
+_ZH_LEAD = re.compile(r"^(?:那么|那麼|那|还有|還有|另外|再问|再問|其中)\s*")
 _ZH_TAIL = re.compile(r"(?:的)?(?:呢|吗|嗎)?\s*[？?。!！]*$")
-_ZH_PRONOUN = re.compile(r"它们|它們|它|^其|(?<=[，,])其|(?<![应應])该|(?<![应應])該|这个|這個|这些|這些|此")
+_ZH_PRONOUN = re.compile(r"它们|它們|它|^其(?!中|他|余|餘)|(?<=[，,])其|(?<![应應])该|(?<![应應])該|这个|這個|这些|這些|此")
 _ZH_QUESTION = re.compile(
     r"请问|請問|是什么|是什麼|什么|什麼|多少|哪些|哪个|哪個|哪|几|幾|如何|怎么|怎麼|吗|嗎|呢"
 )

@@ -110,3 +110,10 @@ def test_assistant_answers_a_follow_up_from_the_standalone_question(assistant):
     assert again.rewritten_question == "成都已成功创建多少个省级现代服务业集聚区？"
     plain = assistant.ask(CLUSTERS_ZH, history=[Turn("别的问题？", "…")])
     assert plain.rewritten_question is None and "rewrite" in plain.timings
+
+
+def test_qizhong_narrows_the_previous_question_instead_of_replacing_its_subject():
+    previous = [Turn("四川省已建成多少个省级现代服务业集聚区？", "49个")]
+    rewritten = RuleRewriter().rewrite("其中哪些受到了通报表扬？", previous)
+    assert rewritten.startswith("其中哪些受到了通报表扬")
+    assert "四川省已建成多少个省级现代服务业集聚区" in rewritten
