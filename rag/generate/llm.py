@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from html import escape
+from html import escape, unescape
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -23,6 +23,10 @@ from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
 
 _CONTEXT_ERROR = re.compile(r"context (?:length|size|window)|maximum context|too many tokens", re.I)
+
+
+# Prompt delimiters a model may echo into its reply (the reply is plain text: entities unescaped).
+_PROMPT_TAG = re.compile(r"</?(?:passage|question)\b[^>]*>")
 
 
 class LLMGenerator:
@@ -99,10 +103,11 @@ class LLMGenerator:
         yield self.answer(question, "".join(pieces), passages[:count])
 
     def answer(self, question: str, text: str, passages: list[Passage]) -> Answer:
-        """The draft Answer for a model's reply: a trailing reference list dropped, one Citation per
-        marker that names a passage (markers that do not stay in the text for verification)."""
+        """The draft Answer for a model's reply: echoed prompt tags and a trailing reference list
+        dropped, one Citation per marker that names a passage (markers that do not stay in the
+        text for verification)."""
         language = detect_language(question)
-        text = strip_reference_list(text)
+        text = strip_reference_list(_PROMPT_TAG.sub("", unescape(text)))
         claims = split_claims(text)
         citations = []
         for n in markers_in(text):

@@ -8,6 +8,7 @@ to answer well. ``llama_cpp`` is imported only when a model is loaded.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ class LocalChatModel(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     temperature: float = 0.0
-    max_tokens: int = 512
+    max_tokens: int = 384
+    repeat_penalty: float = 1.1  # small models loop without it
     _llama: Any = PrivateAttr(default=None)
 
     @classmethod
@@ -71,7 +73,9 @@ class LocalChatModel(BaseChatModel):
                     "generator 'local' needs llama-cpp-python: pip install -e '.[local]'"
                 ) from exc
             try:
-                self._llama = llama_cpp.Llama(model_path=self.model_path, n_ctx=self.n_ctx, verbose=False)
+                self._llama = llama_cpp.Llama(
+                    model_path=self.model_path, n_ctx=self.n_ctx, n_threads=os.cpu_count(), verbose=False
+                )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise GeneratorError(f"cannot load the local model {self.model_path}: {exc}") from exc
         return self._llama
@@ -80,7 +84,12 @@ class LocalChatModel(BaseChatModel):
         chat = [{"role": _ROLES.get(m.type, "user"), "content": str(m.text)} for m in messages]
         self._check_fits(chat)
         return self._model().create_chat_completion(
-            messages=chat, temperature=self.temperature, max_tokens=self.max_tokens, stop=stop, stream=stream
+            messages=chat,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            repeat_penalty=self.repeat_penalty,
+            stop=stop,
+            stream=stream,
         )
 
     def _check_fits(self, chat: list[dict[str, str]]) -> None:

@@ -327,16 +327,24 @@ class _Run:
 
     def result(self) -> Answer:
         outcomes, cited, supported = [], 0, 0
+        seen: dict[str, set[str]] = {}  # a kept sentence's letters -> its references
         for claim in split_claims(self.answer.text):
             if claim.markers:
                 outcome, ok = self.cited_claim(claim)
                 cited, supported = cited + 1, supported + ok
             else:
                 outcome = self.uncited_claim(claim)
+            if outcome.refs is not None:
+                letters = _letters(claim.text)
+                if letters and letters in seen and set(_references(outcome)) <= seen[letters]:
+                    self.notes.append(f"removed a repetition of “{_short(claim.text)}”")
+                    outcome = _Outcome(claim, None)
+                else:
+                    seen.setdefault(letters, set()).update(_references(outcome))
             outcomes.append(outcome)
         numbers: dict[str, int] = {}
         for o in outcomes:
-            for key in [*(o.refs or {}).values(), *([o.moved_to] if o.moved_to else [])]:
+            for key in _references(o):
                 numbers.setdefault(key, len(numbers) + 1)
         citations = [self.source(key).citation(n, self.best[key][1]) for key, n in numbers.items()]
         verified = replace(
@@ -385,6 +393,10 @@ class _Run:
         return self.v.prompts.render(
             "unsupported", language=self.answer.language, question=self.answer.question, closest=closest
         )
+
+
+def _references(outcome: _Outcome) -> list[str]:
+    return [*(outcome.refs or {}).values(), *([outcome.moved_to] if outcome.moved_to else [])]
 
 
 def _short(text: str, limit: int = 40) -> str:

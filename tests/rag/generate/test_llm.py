@@ -72,6 +72,12 @@ def test_generate_turns_markers_into_citations_of_the_numbered_passages():
     assert not answer.abstained and answer.generator == "openai" and answer.language == "zh-Hans"
 
 
+def test_echoed_prompt_tags_and_entities_are_cleaned_from_the_reply():
+    reply = "主页 &gt; 通知：增加值达到5000亿元以上[1]。\n</passage>\n<question>目标？</question>"
+    answer = LLMGenerator(fake(reply)).generate("目标是什么？", PASSAGES)
+    assert answer.text == "主页 > 通知：增加值达到5000亿元以上[1]。\n\n目标？"
+
+
 def test_stream_yields_the_model_pieces_then_the_answer():
     reply = "The target is 500 billion yuan by 2022 [1]."
     events = list(LLMGenerator(fake(reply)).stream("What is the target?", PASSAGES))

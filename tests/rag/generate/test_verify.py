@@ -212,3 +212,10 @@ def test_extractive_answers_pass_unchanged(make_kb, corpus_copy):
 def test_options_are_validated(hash_embedder):
     with pytest.raises(ValueError, match="min_coverage must be within"):
         CitationVerifier(hash_embedder, min_coverage=1.5)
+
+
+def test_a_repeated_sentence_is_kept_once(verifier):
+    reply = "四川省成功创建49个省级现代服务业集聚区[1]。\n四川省成功创建49个省级现代服务业集聚区[1]。\n同上。"
+    answer = verifier.verify(draft(reply, [CLUSTERS]), [CLUSTERS])
+    assert answer.text == "四川省成功创建49个省级现代服务业集聚区[1]。\n同上。"
+    assert any("repetition" in note for note in answer.verification_notes)
