@@ -86,6 +86,23 @@ class Citation:
     doc_start: int  # offsets of the cited span within the cleaned document text
     doc_end: int
 
+    @classmethod
+    def of_span(cls, n: int, passage: Passage, start: int, end: int) -> Citation:
+        """Marker ``n`` citing ``passage.text[start:end]``."""
+        return cls(
+            n=n,
+            chunk_id=passage.chunk_id,
+            doc_id=passage.doc_id,
+            title=passage.title,
+            date=passage.date,
+            section=passage.section,
+            passage=passage.text,
+            span_start=start,
+            span_end=end,
+            doc_start=passage.start + start,
+            doc_end=passage.start + end,
+        )
+
     @property
     def span(self) -> str:
         return self.passage[self.span_start : self.span_end]

@@ -88,7 +88,10 @@ class ExtractiveGenerator:
         if not chosen:
             return self._abstain(question, language, passages)
         chosen.sort(key=lambda c: (c.passage_index, c.start))
-        citations = [_citation(n, passages[c.passage_index], c) for n, c in enumerate(chosen, start=1)]
+        citations = [
+            Citation.of_span(n, passages[c.passage_index], c.start, c.end)
+            for n, c in enumerate(chosen, start=1)
+        ]
         quoted = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
         if not _same_language(chosen[0].language, language):
             quoted = self.prompts.render("cross_lingual", language=language, sentences=quoted)
@@ -175,20 +178,4 @@ def _repeats(candidate: _Candidate, chosen: list[_Candidate], passages: list[Pas
         passages[c.passage_index].doc_id == doc_id
         and (text in (other := fold_t2s(c.text).strip()) or other in text)
         for c in chosen
-    )
-
-
-def _citation(n: int, passage: Passage, candidate: _Candidate) -> Citation:
-    return Citation(
-        n=n,
-        chunk_id=passage.chunk_id,
-        doc_id=passage.doc_id,
-        title=passage.title,
-        date=passage.date,
-        section=passage.section,
-        passage=passage.text,
-        span_start=candidate.start,
-        span_end=candidate.end,
-        doc_start=passage.start + candidate.start,
-        doc_end=passage.start + candidate.end,
     )

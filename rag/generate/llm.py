@@ -130,19 +130,7 @@ def _citation(n: int, passage: Passage, citing: list[str]) -> Citation:
     spans = sentence_spans(passage.text) or [(0, len(passage.text))]
     wanted = _bigrams(" ".join(citing))
     start, end = max(spans, key=lambda s: len(wanted & _bigrams(passage.text[s[0] : s[1]])))
-    return Citation(
-        n=n,
-        chunk_id=passage.chunk_id,
-        doc_id=passage.doc_id,
-        title=passage.title,
-        date=passage.date,
-        section=passage.section,
-        passage=passage.text,
-        span_start=start,
-        span_end=end,
-        doc_start=passage.start + start,
-        doc_end=passage.start + end,
-    )
+    return Citation.of_span(n, passage, start, end)
 
 
 def _bigrams(text: str) -> set[str]:

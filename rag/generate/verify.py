@@ -17,19 +17,18 @@ matches best. An answer left with no citation becomes an abstention listing the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cached_property
 
 import numpy as np
 
 from rag.embedding.base import Embedder
-from rag.generate.facts import evidence_numbers, unsupported_numbers, unsupported_places
+from rag.generate.evidence import Source
+from rag.generate.evidence import letters as _letters
+from rag.generate.facts import unsupported_numbers, unsupported_places
 from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_markers, tidy
 from rag.prompts import load_prompts
-from rag.textnorm import fold_t2s, sentence_spans
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Passage
 from vectorstore.keyword import coverage, query_term_sets
 
 # Thresholds measured on the sichuan eval set: for its 60 answerable questions, claims (the gold
@@ -44,18 +43,7 @@ from vectorstore.keyword import coverage, query_term_sets
 MIN_COVERAGE = 0.4
 MIN_SIMILARITY = 0.90
 
-_INSTRUCTION = re.compile(
-    r"(?:ignore|disregard|forget|override)\b.{0,30}\b(?:instructions?|prompts?|rules|directions)"
-    r"|\b(?:you are now|system prompt|new instructions?)\b"
-    r"|(?:忽略|忽視|无视|無視|不要理会|不要理會|忘记|忘記).{0,12}(?:指示|指令|提示|要求|规则|規則|说明|說明)"
-    r"|(?:系统提示|系統提示|你现在是|你現在是)",
-    re.I | re.S,
-)
 _QUOTE_MIN = 6  # characters (letters, digits, CJK) a quoted sentence needs to count as a quote
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[\W_]+", "", fold_t2s(text).lower())
 
 
 @dataclass(frozen=True)
@@ -64,74 +52,6 @@ class _Match:
     similarity: float
     span: tuple[int, int]  # the passage sentence that matches best
     quoted: bool = False
-
-
-class _Source:
-    """A passage as verification sees it: its sentences (without planted instructions), facts, and
-    embeddings computed when first needed."""
-
-    def __init__(self, *, text: str, start: int, meta: dict, embedder: Embedder) -> None:
-        self.text, self.start, self.meta, self.embedder = text, start, meta, embedder
-        spans = sentence_spans(text) or [(0, len(text))]
-        self.instructions = [s for s in spans if _INSTRUCTION.search(text[s[0] : s[1]])]
-        self.sentences = [s for s in spans if s not in self.instructions] or [(0, 0)]
-        extras = " ".join(str(meta.get(k) or "") for k in ("title", "date", "doc_number", "section"))
-        self.evidence = " ".join(text[a:b] for a, b in self.sentences) + "\n" + extras
-        self.numbers = evidence_numbers(self.evidence)
-
-    @classmethod
-    def of_passage(cls, passage: Passage, embedder: Embedder) -> _Source:
-        return cls(text=passage.text, start=passage.start, meta=passage.to_dict(), embedder=embedder)
-
-    @classmethod
-    def of_citation(cls, citation: Citation, passage: Passage | None, embedder: Embedder) -> _Source:
-        if passage is not None:
-            return cls.of_passage(passage, embedder)
-        meta = {"chunk_id": citation.chunk_id, "doc_id": citation.doc_id, "title": citation.title}
-        meta |= {"date": citation.date, "section": citation.section}
-        start = citation.doc_start - citation.span_start
-        return cls(text=citation.passage, start=start, meta=meta, embedder=embedder)
-
-    @cached_property
-    def folded_sentences(self) -> list[str]:
-        return [_letters(self.text[a:b]) for a, b in self.sentences]
-
-    @cached_property
-    def folded_lower(self) -> list[str]:
-        """Sentences as the keyword index sees text: script-folded and lower-cased."""
-        return [fold_t2s(self.text[a:b]).lower() for a, b in self.sentences]
-
-    @cached_property
-    def folded_text(self) -> str:
-        return fold_t2s(self.evidence).lower()
-
-    @cached_property
-    def passage_vector(self) -> np.ndarray:
-        return self.embedder.embed_passages([" ".join(self.text[a:b] for a, b in self.sentences)])[0]
-
-    @cached_property
-    def sentence_vectors(self) -> np.ndarray:
-        return self.embedder.embed_passages([self.text[a:b] for a, b in self.sentences])
-
-    @cached_property
-    def instruction_vectors(self) -> np.ndarray:
-        return self.embedder.embed_passages([self.text[a:b] for a, b in self.instructions])
-
-    def citation(self, n: int, span: tuple[int, int]) -> Citation:
-        m = self.meta
-        return Citation(
-            n=n,
-            chunk_id=m.get("chunk_id", ""),
-            doc_id=m.get("doc_id", ""),
-            title=m.get("title"),
-            date=m.get("date"),
-            section=m.get("section") or "",
-            passage=self.text,
-            span_start=span[0],
-            span_end=span[1],
-            doc_start=self.start + span[0],
-            doc_end=self.start + span[1],
-        )
 
 
 @dataclass
@@ -177,7 +97,7 @@ class _Run:
         self.v, self.answer, self.passages = verifier, answer, list(passages)
         self.cited = {c.n: c for c in answer.citations}
         self.by_chunk = {p.chunk_id: p for p in self.passages}
-        self._sources: dict[str, _Source] = {}
+        self._sources: dict[str, Source] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._terms: dict[str, list[list[str]]] = {}
         self.best: dict[str, tuple[float, tuple[int, int]]] = {}  # reference key -> (score, span)
@@ -189,14 +109,14 @@ class _Run:
         chunk_id = self.passages[index].chunk_id
         return next((f"c{n}" for n, c in self.cited.items() if c.chunk_id == chunk_id), f"p{index}")
 
-    def source(self, key: str) -> _Source:
+    def source(self, key: str) -> Source:
         if key not in self._sources:
             if key.startswith("c"):
                 citation = self.cited[int(key[1:])]
                 passage = self.by_chunk.get(citation.chunk_id)
-                self._sources[key] = _Source.of_citation(citation, passage, self.v.embedder)
+                self._sources[key] = Source.of_citation(citation, passage, self.v.embedder)
             else:
-                self._sources[key] = _Source.of_passage(self.passages[int(key[1:])], self.v.embedder)
+                self._sources[key] = Source.of_passage(self.passages[int(key[1:])], self.v.embedder)
         return self._sources[key]
 
     def query(self, text: str) -> np.ndarray:
@@ -316,7 +236,7 @@ class _Run:
             return _Outcome(claim, {}, moved_to=moved)
         return _Outcome(claim, {})
 
-    def _echoes(self, text: str, letters: str, source: _Source) -> bool:
+    def _echoes(self, text: str, letters: str, source: Source) -> bool:
         folded = [_letters(source.text[a:b]) for a, b in source.instructions]
         if len(letters) >= 2 and any(letters in f for f in folded):
             return True
