@@ -31,6 +31,9 @@ SHOWN = (
     "mrr@10",
     "ndcg@10",
     "answer_correct",
+    "selective_accuracy",
+    "coverage",
+    "answer_span",
     "exact_match",
     "token_f1",
     "citation_precision",
@@ -155,6 +158,9 @@ def format_summary(summary: dict) -> str:
     judge = summary.get("run", {}).get("versions", {}).get("judge")
     faith_text = f"{faith:.3f} (LLM judge {judge})" if isinstance(faith, float | int) else faith
     lines.append(f"{'faithfulness':<30}{faith_text}")
+    threshold = summary.get("run", {}).get("abstain_below")
+    if threshold is not None:
+        lines.append(f"{'abstain_below':<30}{threshold} (answerability under which the assistant refuses)")
     total = summary["latency"].get("total", {})
     lines.append(f"{'latency total':<30}p50 {total.get('p50_ms')} ms, p95 {total.get('p95_ms')} ms")
     return "\n".join(lines)

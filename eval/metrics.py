@@ -48,6 +48,12 @@ def answer_correct(answer: str, groups: Sequence[Sequence[str]]) -> bool:
     return bool(groups) and all(any(contains(answer, alt) for alt in group) for group in groups)
 
 
+def answer_span(highlighted: Sequence[str], groups: Sequence[Sequence[str]]) -> float:
+    """1 when the highlighted answer spans (what the answer singles out inside its quotes) match
+    every group of gold alternatives, 0 otherwise (nothing highlighted included)."""
+    return float(bool(highlighted) and answer_correct(" ".join(highlighted), groups))
+
+
 def exact_match(prediction: str, golds: Sequence[str]) -> float:
     return 1.0 if any(normalize(prediction) == normalize(g) for g in golds) else 0.0
 

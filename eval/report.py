@@ -51,6 +51,9 @@ DESCRIPTIONS = {
     "false_abstention": "abstained on an answerable question (lower is better)",
     "unanswerable_abstention": "abstained on unanswerable questions",
     "pass_rate": "questions passing every check",
+    "coverage": "answered, among answerable questions",
+    "selective_accuracy": "answer correct, among answerable questions answered",
+    "answer_span": "highlighted answer spans match the gold answer (answered questions)",
 }
 SUMMARY_ROWS = (*METRIC_KEYS, "unanswerable_abstention", "pass_rate")
 
@@ -120,6 +123,7 @@ def _header(summary: dict) -> str:
         ("top_k", config.get("top_k")),
         ("chunk_size", config.get("chunk_size")),
         ("collection", config.get("collection")),
+        ("abstain_below", run.get("abstain_below")),
     ]
     meta = " · ".join(f"{_e(k)} <code>{_e(v)}</code>" for k, v in facts if v not in (None, ""))
     faith = summary.get("faithfulness")
@@ -336,6 +340,8 @@ def _answer_cell(r: dict) -> str:
     parts = [f"<div class=clip>{_e(r.get('answer', ''))}</div>"]
     if r.get("support") is not None:
         parts.append(f"<div class=small>support {_fmt(r['support'])}</div>")
+    if r.get("answerability") is not None:
+        parts.append(f"<div class=small>answerability {_fmt(r['answerability'])}</div>")
     notes = r.get("verification_notes") or []
     if notes:
         parts.append("<ul class='plain small'>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
@@ -363,9 +369,20 @@ def _citation_items(citations: list[dict]) -> str:
         span = c.get("span", "")
         short = span if len(span) <= 280 else span[:280] + "…"
         items.append(
-            f"<li>[{_e(c['n'])}] <span class=doc>{_e(c['doc_id'])}{where}</span> {mark}<br>{_e(short)}</li>"
+            f"<li>[{_e(c['n'])}] <span class=doc>{_e(c['doc_id'])}{where}</span> {mark}<br>"
+            f"{_highlighted(short, c.get('highlights') or [])}</li>"
         )
     return "".join(items)
+
+
+def _highlighted(text: str, highlights: list[str]) -> str:
+    """``text`` escaped, with the answer spans the answer singled out in <mark>."""
+    html = _e(text)
+    for piece in highlights:
+        escaped = _e(piece)
+        if escaped and escaped in html:
+            html = html.replace(escaped, f"<mark>{escaped}</mark>", 1)
+    return html
 
 
 def _citations_cell(r: dict) -> str:

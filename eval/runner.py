@@ -39,6 +39,7 @@ class EvalResult:
     failures: list[str] = field(default_factory=list)
     # Citation verification (when the generator ran it): support, notes, citations before it.
     support: float | None = None
+    answerability: float | None = None  # the evidence model's, when it ran
     verification_notes: list[str] = field(default_factory=list)
     unverified_citations: list[dict[str, Any]] | None = None
     # LLM judge verdicts per answer sentence (None: no judge, or nothing to judge).
@@ -70,6 +71,11 @@ def evaluate_item(
         )
         scores["citation_recall"] = m.citation_recall(cited)
         scores["false_abstention"] = float(answer.abstained)
+        scores["coverage"] = float(not answer.abstained)
+        if not answer.abstained:
+            scores["selective_accuracy"] = scores["answer_correct"]
+            highlighted = [h for c in answer.citations for h in c.highlighted]
+            scores["answer_span"] = m.answer_span(highlighted, item.answer)
     if item.squad_answers:
         span = " ".join(c.span for c in answer.citations) if not answer.abstained else ""
         scores["exact_match"] = m.exact_match(span, item.squad_answers)
@@ -102,6 +108,7 @@ def evaluate_item(
         passed=not failures,
         failures=failures,
         support=answer.support,
+        answerability=answer.answerability,
         verification_notes=list(answer.verification_notes),
         unverified_citations=None
         if unverified is None or unverified_cited is None
@@ -118,6 +125,7 @@ def _citation_rows(citations: list[Citation], relevant: list[bool]) -> list[dict
             "chunk_id": c.chunk_id,
             "doc_id": c.doc_id,
             "span": c.span,
+            "highlights": [c.passage[a:b] for a, b in c.highlights],
             "doc_start": c.doc_start,
             "doc_end": c.doc_end,
             "relevant": r,
@@ -204,6 +212,9 @@ METRIC_KEYS = (
     "faithfulness",  # the LLM judge's share of answer sentences supported (when configured)
     "abstention_correct",
     "false_abstention",
+    "coverage",  # share of answerable questions answered
+    "selective_accuracy",  # answer_correct among the answerable questions answered
+    "answer_span",  # the highlighted spans match the gold answer (answered answerable questions)
 )
 
 
@@ -259,9 +270,11 @@ def run_info(settings: Settings, assistant: Assistant, *, judge: str | None = No
         if k not in ("data_dir", "corpus", "extra", "progress")
     }
     prompts = getattr(assistant.generator, "prompts", None)
+    evidence = getattr(assistant, "evidence", None)
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "config": config,
+        "abstain_below": None if evidence is None else round(evidence.abstain_below, 4),
         "versions": {
             "code": _git_revision(),
             "embedding_model": assistant.kb.embedder.model_id,

@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arguments(sub.add_parser("eval", help="run an eval dataset; gate against a baseline"))
 
+    from eval.training.train import add_arguments as add_train_arguments
+
+    add_train_arguments(sub.add_parser("train", help="train the evidence model on public QA data"))
+
     from ui.serve import add_arguments as add_serve_arguments
 
     add_serve_arguments(sub.add_parser("serve", help="the web UI: chat, knowledge base, eval"))

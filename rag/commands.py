@@ -23,6 +23,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         from eval.command import run_eval_command
 
         return run_eval_command(args, settings)
+    if args.command == "train":
+        from eval.training.train import run_train_command
+
+        return run_train_command(args, settings)
     if args.command == "serve":
         from ui.serve import run_serve
 
@@ -124,7 +128,7 @@ def print_stream(events: Iterator[str | Answer]) -> Answer:
         sys.stdout.flush()
     if answer.text.strip() != strip_reference_list("".join(streamed)):
         print(
-            "\n\n" + load_prompts("verify.v1").render("revised", language=answer.language, text=answer.text)
+            "\n\n" + load_prompts("verify.v2").render("revised", language=answer.language, text=answer.text)
         )
     print("\n" + format_answer(answer).removeprefix(answer.text).strip("\n") + "\n")
     sys.stdout.flush()
@@ -138,6 +142,8 @@ def format_answer(answer: Answer) -> str:
     for c in answer.citations:
         where = " > ".join(x for x in (c.title, c.section) if x)
         lines.append(f"[{c.n}] {c.doc_id} · {where}" + (f" · {c.date}" if c.date else ""))
+    if answer.answerability is not None:
+        lines.append(f"(answerability {answer.answerability:.2f})")
     if answer.abstained:
         for rank, passage in enumerate(answer.passages[:3], start=1):
             lines.append(_passage_line(rank, passage))

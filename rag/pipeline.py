@@ -11,6 +11,7 @@ from pathlib import Path
 from rag.embedding.base import Embedder
 from rag.errors import EmptyIndexError
 from rag.followup import Rewriter, make_rewriter
+from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
 from rag.generate.verify import CitationVerifier
@@ -35,20 +36,43 @@ def open_knowledge_base(
     return KnowledgeBase(settings=settings, embedder=embedder, client=client)
 
 
-def make_generator(settings: Settings, kb: KnowledgeBase) -> Generator:
+class _KeywordStats:
+    """The knowledge base's current keyword index (it may be reopened) as term statistics."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+
+    def idf(self, term: str) -> float:
+        return self.kb.keyword.idf(term)
+
+    def known(self, term: str) -> bool:
+        return self.kb.keyword.known(term)
+
+
+def make_evidence_model(settings: Settings, kb: KnowledgeBase) -> EvidenceModel:
+    """The trained evidence model over the knowledge base's embedder and keyword statistics."""
+    return EvidenceModel(
+        EvidenceParams.load(),
+        embedder=kb.embedder,
+        stats=_KeywordStats(kb),
+        abstain_below=settings.abstain_below,
+    )
+
+
+def make_generator(settings: Settings, kb: KnowledgeBase, evidence: EvidenceModel) -> Generator:
     """The generator ``settings.generator`` names: extractive (offline), openai (any
     OpenAI-compatible endpoint) or local (a GGUF model in-process)."""
     if settings.generator == "extractive":
-        return ExtractiveGenerator(embedder=kb.embedder, idf=kb.keyword.idf)
+        return ExtractiveGenerator(evidence=evidence)
     from rag.generate.llm import make_llm_generator
 
-    return make_llm_generator(settings)
+    return make_llm_generator(settings, evidence=evidence)
 
 
-def make_verifier(settings: Settings, kb: KnowledgeBase) -> CitationVerifier | None:
+def make_verifier(settings: Settings, kb: KnowledgeBase, evidence: EvidenceModel) -> CitationVerifier | None:
     if not settings.verify_citations:
         return None
-    return CitationVerifier(kb.embedder, idf=kb.keyword.idf)
+    return CitationVerifier(kb.embedder, idf=lambda term: kb.keyword.idf(term), evidence=evidence)
 
 
 class Assistant:
@@ -60,18 +84,20 @@ class Assistant:
         generator: Generator | None = None,
         rewriter: Rewriter | None = None,
         verifier: CitationVerifier | None = None,
+        evidence: EvidenceModel | None = None,
     ) -> None:
         """``rewriter`` (follow-ups) defaults to the generator's LLM or the rules; ``verifier``
         to citation verification with the knowledge base's embedder unless
-        ``settings.verify_citations`` is off."""
+        ``settings.verify_citations`` is off; ``evidence`` to the trained evidence model."""
         self.settings = settings
         self.kb = kb
         self.retriever = Retriever(
             kb, mode=settings.retrieval_mode, candidates=settings.candidates, rrf_k=settings.rrf_k
         )
-        self.generator = generator or make_generator(settings, kb)
+        self.evidence = evidence or make_evidence_model(settings, kb)
+        self.generator = generator or make_generator(settings, kb, self.evidence)
         self.rewriter = rewriter or make_rewriter(self.generator)
-        self.verifier = verifier or make_verifier(settings, kb)
+        self.verifier = verifier or make_verifier(settings, kb, self.evidence)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:

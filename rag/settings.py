@@ -47,6 +47,9 @@ class Settings:
     llm_temperature: float = 0.0
     local_model_path: str | None = None  # a GGUF file for generator = "local"
     verify_citations: bool = True
+    # Answerability (the evidence model's probability) under which the assistant refuses. None:
+    # the value chosen on held-out folds when the model was trained (rag/generate/evidence_model.json).
+    abstain_below: float | None = None
     # Optional LLM judge for the eval harness's faithfulness metric (OpenAI-compatible).
     judge_base_url: str | None = None
     judge_model: str = ""
@@ -95,6 +98,14 @@ class Settings:
             raise ConfigError("generator 'openai' needs llm_model (and usually llm_base_url)")
         if self.generator == "local" and not self.local_model_path:
             raise ConfigError("generator 'local' needs local_model_path (a GGUF file)")
+        if self.abstain_below is not None and (
+            isinstance(self.abstain_below, bool)
+            or not isinstance(self.abstain_below, int | float)
+            or not 0 <= self.abstain_below <= 1
+        ):
+            raise ConfigError(
+                f"abstain_below must be a probability within [0, 1]; got {self.abstain_below!r}"
+            )
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
         if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
@@ -124,8 +135,8 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(value).expanduser()
         if kind == "int":
             return int(value)
-        if kind == "float":
-            return float(value)
+        if kind in ("float", "float | None"):
+            return None if value is None else float(value)
         if kind == "bool":
             return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
     except (TypeError, ValueError) as exc:

@@ -85,9 +85,14 @@ class Citation:
     span_end: int
     doc_start: int  # offsets of the cited span within the cleaned document text
     doc_end: int
+    # Offsets within ``passage`` of what answers the question inside the cited span (the figure
+    # "49个", the date, the list items), for the UI to mark; empty when none was singled out.
+    highlights: tuple[tuple[int, int], ...] = ()
 
     @classmethod
-    def of_span(cls, n: int, passage: Passage, start: int, end: int) -> Citation:
+    def of_span(
+        cls, n: int, passage: Passage, start: int, end: int, *, highlights: tuple[tuple[int, int], ...] = ()
+    ) -> Citation:
         """Marker ``n`` citing ``passage.text[start:end]``."""
         return cls(
             n=n,
@@ -101,15 +106,23 @@ class Citation:
             span_end=end,
             doc_start=passage.start + start,
             doc_end=passage.start + end,
+            highlights=tuple(highlights),
         )
 
     @property
     def span(self) -> str:
         return self.passage[self.span_start : self.span_end]
 
+    @property
+    def highlighted(self) -> list[str]:
+        """The texts of the highlights."""
+        return [self.passage[a:b] for a, b in self.highlights]
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["span"] = self.span
+        data["highlights"] = [list(h) for h in self.highlights]
+        data["highlighted"] = self.highlighted
         return data
 
 
@@ -131,6 +144,9 @@ class Answer:
     support: float | None = None
     unverified_citations: list[Citation] | None = None
     verification_notes: list[str] = field(default_factory=list)
+    # The evidence model's probability that the question is answerable from the passages (None
+    # when no evidence model ran).
+    answerability: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -144,6 +160,7 @@ class Answer:
             "timings": self.timings,
             "rewritten_question": self.rewritten_question,
             "support": self.support,
+            "answerability": self.answerability,
             "verification_notes": self.verification_notes,
         }
 

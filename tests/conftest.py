@@ -109,3 +109,29 @@ def make_kb(tmp_path, hash_embedder):
         return KnowledgeBase(settings=settings, embedder=embedder or hash_embedder, client=client)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """One data directory for the integration tests that run the real model on the bundled
+    corpus, so the model is built and the corpus ingested once per session."""
+    return tmp_path_factory.mktemp("rag-data")
+
+
+@pytest.fixture
+def real_env(monkeypatch, data_dir):
+    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("RAG_PROGRESS", "false")
+    monkeypatch.delenv("RAG_CONFIG", raising=False)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def ingested(data_dir):
+    """The bundled corpus ingested with the real embedding model into ``data_dir``."""
+    from rag.cli import main
+
+    os.environ["RAG_DATA_DIR"] = str(data_dir)
+    os.environ["RAG_PROGRESS"] = "false"
+    assert main(["ingest"]) == 0
+    return data_dir

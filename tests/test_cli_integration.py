@@ -15,24 +15,9 @@ from rag.cli import main
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("rag-data")
-
-
 @pytest.fixture(autouse=True)
-def rag_env(monkeypatch, data_dir):
-    monkeypatch.setenv("RAG_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("RAG_PROGRESS", "false")
-    monkeypatch.delenv("RAG_CONFIG", raising=False)
-
-
-@pytest.fixture(scope="session")
-def ingested(data_dir):
-    os.environ["RAG_DATA_DIR"] = str(data_dir)
-    os.environ["RAG_PROGRESS"] = "false"
-    assert main(["ingest"]) == 0
-    return data_dir
+def rag_env(real_env):
+    """The shared data directory of tests/conftest.py (one model build, one ingest)."""
 
 
 def ask_json(capsys, question: str) -> dict:

@@ -143,6 +143,11 @@ class KeywordIndex:
         n = len(self._tokens)
         return math.log(1 + (n + 0.5) / 0.5)
 
+    def known(self, token: str) -> bool:
+        """True when some indexed chunk holds the term."""
+        self._prepare()
+        return token in self._idf
+
     def search(
         self, query: str, *, k: int = 10, doc_ids: set[str] | None = None
     ) -> list[tuple[str, float, float]]:

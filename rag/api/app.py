@@ -198,7 +198,7 @@ def _sse(first: str | Answer, events: Iterator[str | Answer], model: str) -> Ite
 def _closing_pieces(answer: Answer, streamed: str) -> list[str]:
     pieces = []
     if answer.text.strip() != strip_reference_list(streamed):
-        revised = load_prompts("verify.v1").render("revised", language=answer.language, text=answer.text)
+        revised = load_prompts("verify.v2").render("revised", language=answer.language, text=answer.text)
         pieces.append(f"\n\n{revised}")
     notes = footnotes(answer.citations)
     if notes:

@@ -84,6 +84,7 @@ def rag_details(answer: Answer) -> dict[str, Any]:
         "rewritten_question": answer.rewritten_question,
         "abstained": answer.abstained,
         "support": answer.support,
+        "answerability": answer.answerability,
         "verification_notes": answer.verification_notes,
         "language": answer.language,
         "generator": answer.generator,

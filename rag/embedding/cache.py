@@ -1,5 +1,6 @@
-"""Remember recent query vectors: one question is embedded by retrieval, by the extractive
-generator and by citation verification; the model should run once."""
+"""Remember recent vectors: one question is embedded by retrieval, by the evidence model and by
+citation verification, and the same retrieved sentences come back question after question; the
+model should run once for each."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from rag.embedding.base import Embedder
 
 
 class QueryCachingEmbedder:
-    """Wraps an embedder; ``embed_query`` results are kept for the last ``size`` distinct texts."""
+    """Wraps an embedder; ``embed_query`` results are kept for the last ``size`` distinct texts,
+    ``embed_passages`` results for the last ``passage_size`` distinct passage texts."""
 
-    def __init__(self, inner: Embedder, *, size: int = 512) -> None:
-        if size < 1:
-            raise ValueError(f"size must be at least 1; got {size}")
-        self.inner, self.size = inner, size
+    def __init__(self, inner: Embedder, *, size: int = 512, passage_size: int = 8192) -> None:
+        if size < 1 or passage_size < 0:
+            raise ValueError(
+                f"size must be at least 1 and passage_size at least 0; got {size}, {passage_size}"
+            )
+        self.inner, self.size, self.passage_size = inner, size, passage_size
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._passages: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -30,7 +35,22 @@ class QueryCachingEmbedder:
         return self.inner.dimension
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return self.inner.embed_passages(texts)
+        if not self.passage_size or not texts:
+            return self.inner.embed_passages(texts)
+        with self._lock:
+            found = {t: self._passages[t] for t in dict.fromkeys(texts) if t in self._passages}
+            for text in found:
+                self._passages.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            vectors = self.inner.embed_passages(missing)
+            with self._lock:
+                for text, vector in zip(missing, vectors, strict=True):
+                    vector.setflags(write=False)
+                    found[text] = self._passages[text] = vector
+                while len(self._passages) > self.passage_size:
+                    self._passages.popitem(last=False)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:

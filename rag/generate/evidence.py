@@ -77,7 +77,7 @@ class Source:
     def instruction_vectors(self) -> np.ndarray:
         return self.embedder.embed_passages([self.text[a:b] for a, b in self.instructions])
 
-    def citation(self, n: int, span: tuple[int, int]) -> Citation:
+    def citation(self, n: int, span: tuple[int, int], *, highlights: tuple = ()) -> Citation:
         m = self.meta
         return Citation(
             n=n,
@@ -91,4 +91,5 @@ class Source:
             span_end=span[1],
             doc_start=self.start + span[0],
             doc_end=self.start + span[1],
+            highlights=tuple(highlights),
         )

@@ -1,181 +1,221 @@
-"""Extractive generator: no LLM. Quotes the passage sentences that answer the question, each with
-its ``[n]`` marker, preferring the sentence in the question's language when a bilingual pair
-offers both; abstains with the closest passages when the evidence is too weak."""
+"""Extractive generator: no LLM. The evidence model rates every sentence of the retrieved
+passages; below the answerability threshold the assistant refuses and lists the closest passages;
+otherwise it leads with what was asked for (the number and its unit, the date, the name, the
+enumerated items) and quotes the sentence it comes from, with its ``[n]``.
+
+An English question over a Chinese sentence quotes the English twin of a bilingual passage when
+there is one, and otherwise says that the documents state it in Chinese before the quote.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.embedding.base import Embedder
+from rag.generate.answer_features import Candidate
+from rag.generate.answer_model import Assessment, EvidenceModel
+from rag.generate.direct import enumeration, find_answer, quote_window
+from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts
+from rag.question import Question
 from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
-from vectorstore.keyword import coverage, query_term_sets
-
-_NUMBER_CUES = re.compile(r"how many|how much|number of|多少|几|幾|数量|數量|比例|percentage", re.I)
-_DATE_CUES = re.compile(
-    r"\bwhen\b|what date|which year|何时|何時|哪天|哪一天|什么时候|什麼時候|日期|哪年", re.I
-)
-_QUANTITY = re.compile(r"\d+(?:\.\d+)?\s*(?:个|個|项|項|家|条|條|%|％|亿|億|万|萬|元|名|人|[a-z]+)", re.I)
-_DATE = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}-\d{2}-\d{2}|(?:January|February|March|April|"
-    r"May|June|July|August|September|October|November|December)\s+\d"
-)
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class _Quote:
+    """What one marker quotes: offsets in its passage, the answer spans inside (passage offsets)
+    and the lines of the quote (one per sentence of an enumeration)."""
+
     passage_index: int
-    start: int  # within passage text
+    start: int
     end: int
-    text: str
-    language: str
-    lexical: float
-    semantic: float = 0.0
-
-    def score(self, question_language: str, wants_number: bool, wants_date: bool) -> float:
-        value = 0.55 * self.lexical + 0.45 * self.semantic
-        if _same_language(self.language, question_language):
-            value += 0.12
-        if wants_number and _QUANTITY.search(self.text):
-            value += 0.15
-        if wants_date and _DATE.search(self.text):
-            value += 0.08
-        return value - 0.01 * self.passage_index
-
-
-def _same_language(a: str, b: str) -> bool:
-    return a.split("-")[0] == b.split("-")[0]
+    highlights: tuple[tuple[int, int], ...]
+    lead: str
+    lines: tuple[tuple[int, int], ...]
 
 
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(
-        self,
-        *,
-        embedder: Embedder,
-        idf: Callable[[str], float],
-        max_sentences: int = 2,
-        passages_considered: int = 5,
-        min_coverage: float = 0.5,
-        min_similarity: float = 0.77,
-    ) -> None:
-        if max_sentences < 1 or passages_considered < 1:
-            raise ValueError(
-                f"max_sentences and passages_considered must be >= 1; got {max_sentences}, {passages_considered}"
-            )
-        if not 0 <= min_coverage <= 1:
-            raise ValueError(f"min_coverage must be within [0, 1]; got {min_coverage}")
-        self.embedder, self.idf = embedder, idf
-        self.max_sentences, self.passages_considered = max_sentences, passages_considered
-        self.min_coverage, self.min_similarity = min_coverage, min_similarity
-        self.prompts = load_prompts("extractive.v1")
+    def __init__(self, *, evidence: EvidenceModel, max_quotes: int = 3) -> None:
+        if max_quotes < 1:
+            raise ValueError(f"max_quotes must be at least 1; got {max_quotes}")
+        self.evidence, self.max_quotes = evidence, max_quotes
+        self.prompts = load_prompts("extractive.v2")
 
     def generate(self, question: str, passages: list[Passage]) -> Answer:
         language = detect_language(question)
         if not passages:
             text = self.prompts.render("no_passages", language=language)
             return Answer(question, text, [], True, language, generator=self.name)
-        considered = passages[: self.passages_considered]
-        term_sets = query_term_sets(question)
-        candidates = self._with_semantics(question, self._candidates(term_sets, considered))
-        chosen = self._choose(question, language, term_sets, candidates, considered)
-        if not chosen:
-            return self._abstain(question, language, passages)
-        chosen.sort(key=lambda c: (c.passage_index, c.start))
+        assessment = self.evidence.assess(question, passages)
+        if not assessment.candidates or not self.evidence.answerable(assessment):
+            text = self.prompts.render(
+                "abstain", language=language, question=question, closest=closest_passages(passages, language)
+            )
+            return Answer(
+                question,
+                text,
+                [],
+                True,
+                language,
+                generator=self.name,
+                answerability=assessment.answerability,
+            )
+        quotes = [self._quote(assessment, passages, c) for c in self._chosen(assessment)]
+        quotes.sort(key=lambda q: (q.passage_index, q.start))
         citations = [
-            Citation.of_span(n, passages[c.passage_index], c.start, c.end)
-            for n, c in enumerate(chosen, start=1)
+            Citation.of_span(n, passages[q.passage_index], q.start, q.end, highlights=q.highlights)
+            for n, q in enumerate(quotes, start=1)
         ]
-        quoted = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
-        if not _same_language(chosen[0].language, language):
-            quoted = self.prompts.render("cross_lingual", language=language, sentences=quoted)
-        return Answer(question, quoted, citations, False, language, generator=self.name)
+        lines = [self._render(q, n, passages, assessment.question) for n, q in enumerate(quotes, start=1)]
+        return Answer(
+            question,
+            "\n".join(lines),
+            citations,
+            False,
+            language,
+            generator=self.name,
+            answerability=assessment.answerability,
+        )
 
-    def _choose(
-        self,
-        question: str,
-        language: str,
-        term_sets: list[list[str]],
-        candidates: list[_Candidate],
-        passages: list[Passage],
-    ) -> list[_Candidate]:
-        """Sentences in the question's language when they cover its terms well enough; otherwise,
-        from passages with no sentence in that language, the semantically closest ones (a
-        cross-lingual answer) if the passage is close enough; otherwise nothing (abstain)."""
-        same = [c for c in candidates if _same_language(c.language, language)]
-        if same and max(c.lexical for c in same) >= self.min_coverage:
-            pool = same
-        else:
-            same_language_passages = {c.passage_index for c in same}
-            other = [c for c in candidates if c.passage_index not in same_language_passages]
-            covered = bool(other) and max(c.lexical for c in other) >= self.min_coverage
-            pool = [
-                c
-                for c in other
-                if (passages[c.passage_index].dense_similarity or 0.0) >= self.min_similarity
-                and (covered or len(term_sets) == 1)  # no glossary translation to check against
-            ]
-        if not pool:
-            return []
-        wants_number, wants_date = bool(_NUMBER_CUES.search(question)), bool(_DATE_CUES.search(question))
-        ranked = sorted(pool, key=lambda c: -c.score(language, wants_number, wants_date))
-        best = ranked[0].score(language, wants_number, wants_date)
-        chosen = [ranked[0]]
-        for c in ranked[1 : self.max_sentences]:
-            # Overlapping chunks and lead paragraphs repeat a document's sentences: quote them once.
-            if c.score(language, wants_number, wants_date) >= 0.9 * best and not _repeats(
-                c, chosen, passages
-            ):
-                chosen.append(c)
+    def _chosen(self, assessment: Assessment) -> list[Candidate]:
+        """The best sentence, and further ones the model rates at least ``also_quote_above`` that do
+        not repeat a chosen one (overlapping chunks and lead paragraphs repeat sentences)."""
+        ranked = assessment.ranked()
+        chosen = [ranked[0][0]]
+        for candidate, probability in ranked[1:]:
+            if len(chosen) >= self.max_quotes or probability < self.evidence.params.also_quote_above:
+                break
+            if not any(_same_text(candidate, c) for c in chosen):
+                chosen.append(candidate)
         return chosen
 
-    def _candidates(self, term_sets: list[list[str]], passages: list[Passage]) -> list[_Candidate]:
-        found = []
-        for index, passage in enumerate(passages):
-            skip = {passage.title or "", *passage.section.split(" > ")}
-            for start, end in sentence_spans(passage.text):
-                text = passage.text[start:end]
-                if len(text) < 6 or text in skip:  # titles and headings are not answers
-                    continue
-                folded = fold_t2s(text).lower()
-                covered = coverage(term_sets, folded.__contains__, self.idf)
-                found.append(_Candidate(index, start, end, text, detect_language(text), covered))
-        return found
+    def _quote(self, assessment: Assessment, passages: list[Passage], candidate: Candidate) -> _Quote:
+        question, passage = assessment.question, passages[candidate.passage_index]
+        if question.language == "en" and candidate.language != "en":
+            candidate = _english_twin(assessment, passages, candidate, self.evidence.embedder) or candidate
+        spans = sentence_spans(passage.text)
+        run = enumeration(spans, passage.text, candidate.index) if question.kind == "list" else None
+        if run is not None:
+            lines = tuple(spans[run[0] : run[1] + 1])
+            heads = tuple(h for line in lines if (h := _item_head(passage.text, line)) is not None)
+            return _Quote(candidate.passage_index, lines[0][0], lines[-1][1], heads, "", lines)
+        found = find_answer(question, candidate.text)
+        local = found.spans if found else ()
+        a, b = quote_window(candidate.text, local, question)
+        start, end = candidate.start + a, candidate.start + b
+        highlights = tuple((candidate.start + s, candidate.start + e) for s, e in local)
+        lead = _lead(candidate.text, local) if found else ""
+        return _Quote(candidate.passage_index, start, end, highlights, lead, ((start, end),))
 
-    def _with_semantics(self, question: str, candidates: list[_Candidate]) -> list[_Candidate]:
-        if not candidates:
-            return candidates
-        query = self.embedder.embed_query(question)
-        vectors = self.embedder.embed_passages([c.text for c in candidates])
-        sims = vectors @ query
-        low, high = float(np.min(sims)), float(np.max(sims))
-        spread = (high - low) or 1.0
-        return [
-            _Candidate(
-                c.passage_index, c.start, c.end, c.text, c.language, c.lexical, (float(s) - low) / spread
-            )
-            for c, s in zip(candidates, sims, strict=True)
-        ]
-
-    def _abstain(self, question: str, language: str, passages: list[Passage]) -> Answer:
-        closest = "; ".join(
-            f"[{p.doc_id}] {p.title or ''}" + (f" > {p.section}" if p.section else "") for p in passages[:3]
-        )
-        text = self.prompts.render("abstain", language=language, question=question, closest=closest)
-        return Answer(question, text, [], True, language, generator=self.name)
+    def _render(self, quote: _Quote, n: int, passages: list[Passage], question: Question) -> str:
+        text = passages[quote.passage_index].text
+        quoted_language = detect_language(text[quote.start : quote.end])
+        rows = []
+        for start, end in quote.lines:
+            body = _marked(text, start, end, quote.highlights) if len(quote.lines) > 1 else text[start:end]
+            # "…" ends a sentence for the claim splitter; "⋯" (and "..." glued to a word) does not.
+            open_, close, cut = ("“", "”", "...") if quoted_language == "en" else ("「", "」", "⋯")
+            prefix = cut if start == quote.start and _cut_before(text, start) else ""
+            suffix = cut if end == quote.end and _cut_after(text, end) else ""
+            rows.append(f"{open_}{prefix}{body}{suffix}{close} [{n}]")
+        first = rows[0]
+        if question.language == "en" and quoted_language != "en":
+            note = self.prompts.render("in_chinese", language="en")
+            first = f"{quote.lead} — {note} {first}" if quote.lead else f"{note[0].upper()}{note[1:]} {first}"
+        elif quote.lead:
+            first = f"{quote.lead} — {first}"
+        return "\n".join([first, *rows[1:]])
 
 
-def _repeats(candidate: _Candidate, chosen: list[_Candidate], passages: list[Passage]) -> bool:
-    """True when a chosen sentence of the same document holds this one's text or is held by it."""
-    text, doc_id = fold_t2s(candidate.text).strip(), passages[candidate.passage_index].doc_id
-    return any(
-        passages[c.passage_index].doc_id == doc_id
-        and (text in (other := fold_t2s(c.text).strip()) or other in text)
-        for c in chosen
+def _same_text(a: Candidate, b: Candidate) -> bool:
+    x, y = fold_t2s(a.text).strip(), fold_t2s(b.text).strip()
+    return x in y or y in x
+
+
+def _english_twin(
+    assessment: Assessment, passages: list[Passage], chosen: Candidate, embedder
+) -> Candidate | None:
+    """The English sentence of the chosen Chinese sentence's (bilingual) passage that is most like
+    it, when the passage has English sentences."""
+    passage = passages[chosen.passage_index]
+    english = [
+        Candidate(chosen.passage_index, i, a, b, passage.text[a:b], "en")
+        for i, (a, b) in enumerate(sentence_spans(passage.text))
+        if b - a >= 20 and detect_language(passage.text[a:b]) == "en"
+    ]
+    if not english or assessment.vectors is None:
+        return None
+    own = assessment.vectors[assessment.candidates.index(chosen)]
+    sims = embedder.embed_passages([c.text for c in english]) @ own
+    return english[int(np.argmax(sims))]
+
+
+def _lead(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """``**answer**`` and the words after it up to the clause's end: "**49个**省级现代服务业集聚区"."""
+    if len(spans) > 1:
+        return "、".join(f"**{sentence[a:b].strip()}**" for a, b in spans)
+    a, b = spans[0]
+    if detect_language(sentence) == "en":
+        tail = re.match(r"(?:[ \t]+[A-Za-z0-9'-]+){0,6}", sentence[b:]).group()
+    else:
+        tail = re.match(r"[^，,。；;：:！？!?、\n“”「」《》()（）]{0,24}", sentence[b:]).group()
+    return f"**{sentence[a:b].strip()}**{tail.rstrip()}"
+
+
+def _item_head(text: str, line: tuple[int, int]) -> tuple[int, int] | None:
+    """The first clause of an enumerated item, after its enumerator ("一是加快建设…")."""
+    from rag.generate.direct import ENUMERATOR
+
+    start, end = line
+    match = ENUMERATOR.match(text[start:end])
+    if match is None:
+        return None
+    head_start = start + match.end()
+    while head_start < end and text[head_start] in " ，,、:：":
+        head_start += 1
+    stop = re.search(r"[，,；;。：:]", text[head_start:end])
+    head_end = head_start + stop.start() if stop else end
+    return (head_start, head_end) if head_end > head_start else None
+
+
+def _marked(text: str, start: int, end: int, highlights: tuple[tuple[int, int], ...]) -> str:
+    """``text[start:end]`` with the highlights inside it in bold."""
+    pieces, cursor = [], start
+    for a, b in sorted(highlights):
+        if a >= start and b <= end and a >= cursor:
+            pieces += [text[cursor:a], f"**{text[a:b]}**"]
+            cursor = b
+    return "".join(pieces) + text[cursor:end]
+
+
+_TERMINAL = "。！？!?；;.…"
+_CLOSERS = "”’」』》）)\"'"
+
+
+def _cut_before(text: str, start: int) -> bool:
+    """True when the quote starts inside a sentence (its start is not a line's or a sentence's)."""
+    before = text[:start]
+    stripped = before.rstrip()
+    return (
+        bool(stripped.rstrip(_CLOSERS))
+        and "\n" not in before[len(stripped) :]
+        and stripped.rstrip(_CLOSERS)[-1] not in _TERMINAL
+    )
+
+
+def _cut_after(text: str, end: int) -> bool:
+    """True when the quote stops inside a sentence."""
+    after = text[end:]
+    stripped = after.lstrip()
+    last = text[:end].rstrip(_CLOSERS)
+    return (
+        bool(stripped)
+        and "\n" not in after[: len(after) - len(stripped)]
+        and bool(last)
+        and last[-1] not in _TERMINAL
     )

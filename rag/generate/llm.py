@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from html import escape, unescape
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from rag.errors import ContextLengthError, GeneratorError
+from rag.generate.answer_model import EvidenceModel
 from rag.generate.markers import markers_in, split_claims, strip_reference_list
+from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts
 from rag.settings import Settings
 from rag.textnorm import detect_language, fold_t2s, sentence_spans
@@ -30,7 +33,11 @@ _PROMPT_TAG = re.compile(r"</?(?:passage|question)\b[^>]*>")
 
 
 class LLMGenerator:
-    """Answers with a chat model. ``stream`` yields the model's text pieces, then the Answer."""
+    """Answers with a chat model. ``stream`` yields the model's text pieces, then the Answer.
+
+    With an evidence model, the passages are given to the model best first, and a question the
+    passages cannot answer (answerability under the threshold) is refused without asking it.
+    """
 
     def __init__(
         self,
@@ -40,11 +47,13 @@ class LLMGenerator:
         prompt: str = "answer.v1",
         endpoint: str = "",
         max_passage_chars: int = 2000,
+        evidence: EvidenceModel | None = None,
     ) -> None:
         if max_passage_chars < 100:
             raise ValueError(f"max_passage_chars must be at least 100; got {max_passage_chars}")
         self.chat_model, self.name, self.endpoint = chat_model, name, endpoint or name
         self.max_passage_chars = max_passage_chars
+        self.evidence = evidence
         self.prompts = load_prompts(prompt)
 
     def messages(self, question: str, passages: list[Passage]) -> list[BaseMessage]:
@@ -70,11 +79,16 @@ class LLMGenerator:
     def generate(self, question: str, passages: list[Passage]) -> Answer:
         if not passages:
             return self._no_passages(question)
+        ordered, answerability = self._ordered(question, passages)
+        if not ordered:
+            return self._no_evidence(question, answerability, passages)
+        passages = ordered
         count = len(passages)
         while True:
             try:
                 reply = self.chat_model.invoke(self.messages(question, passages[:count]))
-                return self.answer(question, str(reply.text), passages[:count])
+                answer = self.answer(question, str(reply.text), passages[:count])
+                return replace(answer, answerability=answerability)
             except Exception as exc:  # the chat model's own errors vary by backend; see describe_error
                 if count > 1 and context_overflow(exc):
                     count -= 1  # the prompt is too long for the model: answer from fewer passages
@@ -85,6 +99,11 @@ class LLMGenerator:
         if not passages:
             yield self._no_passages(question)
             return
+        ordered, answerability = self._ordered(question, passages)
+        if not ordered:
+            yield self._no_evidence(question, answerability, passages)
+            return
+        passages = ordered
         count = len(passages)
         pieces: list[str] = []
         while True:
@@ -100,7 +119,25 @@ class LLMGenerator:
                     count -= 1
                     continue
                 raise GeneratorError(describe_error(exc, self.endpoint)) from exc
-        yield self.answer(question, "".join(pieces), passages[:count])
+        yield replace(self.answer(question, "".join(pieces), passages[:count]), answerability=answerability)
+
+    def _ordered(self, question: str, passages: list[Passage]) -> tuple[list[Passage], float | None]:
+        """The passages best evidence first, and the answerability; no passages when the
+        evidence is below the threshold (the model is not asked to guess)."""
+        if self.evidence is None:
+            return passages, None
+        assessment = self.evidence.assess(question, passages)
+        if not self.evidence.answerable(assessment):
+            return [], assessment.answerability
+        scores = assessment.passage_scores(len(passages))
+        order = sorted(range(len(passages)), key=lambda i: -scores[i])
+        return [passages[i] for i in order], assessment.answerability
+
+    def _no_evidence(self, question: str, answerability: float | None, passages: list[Passage]) -> Answer:
+        language = detect_language(question)
+        closest = closest_passages(passages, language)
+        text = self.prompts.render("no_evidence", language=language, question=question, closest=closest)
+        return Answer(question, text, [], True, language, generator=self.name, answerability=answerability)
 
     def answer(self, question: str, text: str, passages: list[Passage]) -> Answer:
         """The draft Answer for a model's reply: echoed prompt tags and a trailing reference list
@@ -196,11 +233,13 @@ def make_chat_model(settings: Settings, *, streaming: bool = True) -> BaseChatMo
     )
 
 
-def make_llm_generator(settings: Settings) -> LLMGenerator:
+def make_llm_generator(settings: Settings, *, evidence: EvidenceModel | None = None) -> LLMGenerator:
     if settings.generator == "local":
         from rag.generate.local import LocalChatModel
 
         model = LocalChatModel.from_settings(settings)
-        return LLMGenerator(model, name="local", endpoint=f"local model {model.model_path}")
+        return LLMGenerator(
+            model, name="local", endpoint=f"local model {model.model_path}", evidence=evidence
+        )
     endpoint = f"{settings.llm_base_url or 'https://api.openai.com/v1'} (model {settings.llm_model!r})"
-    return LLMGenerator(make_chat_model(settings), name="openai", endpoint=endpoint)
+    return LLMGenerator(make_chat_model(settings), name="openai", endpoint=endpoint, evidence=evidence)

@@ -23,12 +23,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.embedding.base import Embedder
+from rag.generate.answer_model import EvidenceModel
 from rag.generate.evidence import Source
 from rag.generate.evidence import letters as _letters
 from rag.generate.facts import unsupported_numbers, unsupported_places
 from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_markers, tidy
+from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts
-from rag.types import Answer, Passage
+from rag.types import Answer, Citation, Passage
 from vectorstore.keyword import coverage, query_term_sets
 
 # Thresholds measured on the sichuan eval set: for its 60 answerable questions, claims (the gold
@@ -73,6 +75,7 @@ class CitationVerifier:
         min_similarity: float = MIN_SIMILARITY,
         check_numbers: bool = True,
         check_places: bool = True,
+        evidence: EvidenceModel | None = None,
     ) -> None:
         for name, value in (("min_coverage", min_coverage), ("min_similarity", min_similarity)):
             if not 0 <= value <= 1:
@@ -80,14 +83,44 @@ class CitationVerifier:
         self.embedder, self.idf = embedder, idf or (lambda term: 1.0)
         self.min_coverage, self.min_similarity = min_coverage, min_similarity
         self.check_numbers, self.check_places = check_numbers, check_places
-        self.prompts = load_prompts("verify.v1")
+        self.evidence = evidence
+        self.prompts = load_prompts("verify.v2")
 
     def verify(self, answer: Answer, passages: list[Passage]) -> Answer:
         """The answer with unsupported sentences moved or removed, citations renumbered and their
         spans set, ``support``, ``unverified_citations`` and ``verification_notes`` filled in."""
         if answer.abstained and not answer.citations:
             return answer
-        return _Run(self, answer, passages).result()
+        verified = _Run(self, answer, passages).result()
+        if self.evidence is None or verified.abstained:
+            return verified
+        return self._about_the_question(verified, passages)
+
+    def _about_the_question(self, answer: Answer, passages: list[Passage]) -> Answer:
+        """Citations whose spans the evidence model rates below ``cite_below`` for the question
+        are not about it (a Sichuan-wide figure for a Chengdu question): an answer left with none
+        becomes an abstention."""
+        assessment = self.evidence.assess(answer.question, passages)
+        floor = self.evidence.params.cite_below
+        relevant = [c for c in answer.citations if _span_probability(assessment, passages, c) >= floor]
+        notes = list(answer.verification_notes)
+        if relevant:
+            return replace(answer, verification_notes=notes, answerability=assessment.answerability)
+        notes.append(f"no cited passage answers the question (evidence below {floor:.2f})")
+        text = self.prompts.render(
+            "irrelevant",
+            language=answer.language,
+            question=answer.question,
+            closest=closest_passages(passages, answer.language),
+        )
+        return replace(
+            answer,
+            text=text,
+            citations=[],
+            abstained=True,
+            verification_notes=notes,
+            answerability=assessment.answerability,
+        )
 
 
 class _Run:
@@ -138,6 +171,8 @@ class _Run:
             if (len(folded) >= _QUOTE_MIN and folded in letters) or (
                 len(letters) >= _QUOTE_MIN and letters in folded
             ):
+                if own is not None and own.span_start <= span[0] and span[1] <= own.span_end:
+                    span = (own.span_start, own.span_end)  # a line of a quoted enumeration
                 return _Match(True, 1.0, span, quoted=True)
         terms = self.terms(text)
         covered = coverage(terms, source.folded_text.__contains__, self.v.idf)
@@ -266,7 +301,7 @@ class _Run:
         for o in outcomes:
             for key in _references(o):
                 numbers.setdefault(key, len(numbers) + 1)
-        citations = [self.source(key).citation(n, self.best[key][1]) for key, n in numbers.items()]
+        citations = [self.citation(key, n) for key, n in numbers.items()]
         verified = replace(
             self.answer,
             support=supported / cited if cited else None,
@@ -305,11 +340,16 @@ class _Run:
             pieces.append((gap if pieces else "") + piece)
         return tidy("".join(pieces))
 
+    def citation(self, key: str, n: int) -> Citation:
+        """The citation of reference ``key`` as marker ``n``; the generator's highlights stay when
+        its span does."""
+        span = self.best[key][1]
+        own = self.cited.get(int(key[1:])) if key.startswith("c") else None
+        keep = own is not None and (own.span_start, own.span_end) == span
+        return self.source(key).citation(n, span, highlights=own.highlights if keep else ())
+
     def abstention(self) -> str:
-        closest = "; ".join(
-            f"[{p.doc_id}] {p.title or ''}" + (f" > {p.section}" if p.section else "")
-            for p in self.passages[:3]
-        )
+        closest = closest_passages(self.passages, self.answer.language)
         return self.v.prompts.render(
             "unsupported", language=self.answer.language, question=self.answer.question, closest=closest
         )
@@ -325,3 +365,16 @@ def _short(text: str, limit: int = 40) -> str:
 
 def _marks(markers: tuple[int, ...]) -> str:
     return "".join(f"[{n}]" for n in markers) or "no citation"
+
+
+def _span_probability(assessment, passages: list[Passage], citation: Citation) -> float:
+    """The evidence model's best probability among the sentences that overlap ``citation``'s span."""
+    indexes = {i for i, p in enumerate(passages) if p.chunk_id == citation.chunk_id}
+    return max(
+        (
+            float(p)
+            for c, p in zip(assessment.candidates, assessment.probabilities, strict=True)
+            if c.passage_index in indexes and c.start < citation.span_end and c.end > citation.span_start
+        ),
+        default=0.0,
+    )

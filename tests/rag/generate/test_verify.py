@@ -11,7 +11,7 @@ from rag.generate.llm import LLMGenerator
 from rag.generate.markers import markers_in, split_claims, strip_reference_list
 from rag.generate.verify import CitationVerifier
 from rag.retrieve import Retriever
-from rag.types import Answer, Passage
+from rag.types import Answer, Citation, Passage
 
 VALUE_ADDED = Passage(
     chunk_id="c-value",
@@ -119,7 +119,10 @@ def test_a_sentence_whose_number_differs_is_removed_and_an_empty_answer_abstains
     assert answer.abstained and answer.citations == [] and answer.support == 0.0
     assert "6000亿" in answer.verification_notes[0]
     assert [c.chunk_id for c in answer.unverified_citations] == ["c-value"]
-    assert "[c" not in answer.text and "004_chengdu" in answer.text  # the closest passages are listed
+    assert "[c" not in answer.text and "004_chengdu" not in answer.text
+    assert answer.text.endswith(
+        "最接近的段落：成都:关于创新发展生活性服务业的意见"
+    )  # the closest passages, by title
 
 
 def test_only_the_unsupported_sentence_goes(verifier):
@@ -187,11 +190,12 @@ def test_a_sentence_obeying_a_planted_instruction_is_removed(verifier):
     assert cited.abstained and "HACKED" not in cited.text.split("(")[0]
 
 
-def test_extractive_answers_pass_unchanged(make_kb, corpus_copy):
+def test_extractive_answers_pass_unchanged(make_kb, corpus_copy, lexical_evidence):
     kb = make_kb()
     kb.ingest([corpus_copy])
-    generator = ExtractiveGenerator(embedder=kb.embedder, idf=kb.keyword.idf)
-    verifier = CitationVerifier(kb.embedder, idf=kb.keyword.idf)
+    evidence = lexical_evidence(kb.embedder, kb.keyword.idf)
+    generator = ExtractiveGenerator(evidence=evidence)
+    verifier = CitationVerifier(kb.embedder, idf=kb.keyword.idf, evidence=evidence)
     for question in (
         "四川省成功创建了多少个省级现代服务业集聚区？",
         "How many provincial modern service industry clusters has Sichuan established?",
@@ -207,6 +211,39 @@ def test_extractive_answers_pass_unchanged(make_kb, corpus_copy):
             original.abstained,
         )
         assert checked.support in (None, 1.0) and checked.verification_notes == []
+
+
+def test_a_supported_citation_that_does_not_answer_the_question_is_refused(hash_embedder, lexical_evidence):
+    """The follow-up "那成都呢？" rewritten to a Chengdu question, answered with the Sichuan figure:
+    the sentence is in the passage (support 1.0) but is not about Chengdu."""
+    question = "成都一共成功创建了多少个省级现代服务业集聚区？"
+    evidence = lexical_evidence(hash_embedder, idf=lambda term: 3.0 if term == "成都" else 1.0)
+    verifier = CitationVerifier(hash_embedder, evidence=evidence)
+    reply = "四川省成功创建49个省级现代服务业集聚区[1]。"
+    answer = verifier.verify(draft(reply, [CLUSTERS], question), [CLUSTERS])
+    assert answer.abstained and not answer.citations
+    assert answer.support == 1.0
+    assert answer.text.startswith("文档中没有回答这个问题") and "引用的段落与问题无关" in answer.text
+    assert any("no cited passage answers the question" in note for note in answer.verification_notes)
+    same = verifier.verify(
+        draft(reply, [CLUSTERS], "四川省成功创建了多少个省级现代服务业集聚区？"), [CLUSTERS]
+    )
+    assert not same.abstained and same.answerability is not None
+
+
+def test_the_generators_span_and_highlights_survive_verification(hash_embedder):
+    sentence = "四川省成功创建49个省级现代服务业集聚区。"
+    start = CLUSTERS.text.index(sentence)
+    answer = Answer(
+        "四川省成功创建了多少个省级现代服务业集聚区？",
+        f"**49个** — 「{sentence}」 [1]",
+        [Citation.of_span(1, CLUSTERS, start, start + len(sentence), highlights=((start + 7, start + 10),))],
+        False,
+        "zh-Hans",
+    )
+    checked = CitationVerifier(hash_embedder).verify(answer, [CLUSTERS])
+    assert checked.text == answer.text
+    assert checked.citations[0].highlighted == ["49个"]
 
 
 def test_options_are_validated(hash_embedder):

@@ -1,0 +1,184 @@
+"""Direct answers: find, inside the sentence that answers, the thing the question asks for (the
+number with its unit, the date, the document number, the person, the enumerated items), and the
+part of a long sentence worth quoting around it. Pure text rules over ``rag.question.Question``;
+no thresholds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.question import Question
+from rag.textnorm import fold_t2s
+
+_NUMERAL = r"(?:\d+(?:[.,]\d+)*|[零〇一二两兩三四五六七八九十百千万萬亿億]{1,8})"
+_UNIT = (
+    r"(?:\s*(?:%|％|‰|多|余|餘|万|萬|亿|億|千|百)?\s*(?:[个個项項家条條名位次所座户戶人元米吨噸亩畝倍年月天日]|"
+    r"平方(?:公里|米)|公里|千米|万元|亿元|萬元|億元|percent|per cent|million|billion|thousand|hundred)?)"
+)
+_QUANTITY = re.compile(rf"{_NUMERAL}{_UNIT}", re.I)
+_DATE = re.compile(
+    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号號]|\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*[日号號]"
+    r"|\d{4}-\d{1,2}-\d{1,2}|\d{4}\s*年|\d{1,2}\s*[日号號](?=召开|召開|举行|舉行|发布|發布|印发|印發|电|電)"
+    r"|(?:January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2}"
+    r"(?:,\s*\d{4})?|\b(?:19|20)\d{2}\b",
+    re.I,
+)
+_DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fff]{1,8}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]?\s*\d+\s*[号號]?|[A-Z]{2,8}\s*\[\d{4}\]\s*No\.\s*\d+"
+)
+_PERSON = re.compile(
+    r"(?:书记|書記|省长|省長|市长|市長|区长|區長|主任|部长|部長|厅长|廳長|局长|局長|主席|组长|組長|总理|總理|委员|委員|记者|記者|编辑|編輯|责编|責編)"
+    r"\s*[:：]?\s*([\u4e00-\u9fff]{2,3})(?=主持|出席|讲话|講話|表示|强调|強調|指出|说|說|介绍|介紹|参加|參加|调研|調研|[，,、。\s)）]|$)"
+)
+_ITEMS = re.compile(
+    r"[^，,。；;：:、\s“”「」]{1,24}(?:、[^，,。；;：:、\s“”「」]{1,24}){1,}(?:(?:和|及|与|與|以及|等)[^，,。；;：:、\s]{1,24})?"
+)
+_QUOTED = re.compile(r"《[^》]{2,40}》|“[^”]{2,30}”|「[^」]{2,30}」")
+ENUMERATOR = re.compile(
+    r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、是]?|首先|其次|再次|最后|最後"
+    r"|[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d{1,2}[.、)）]|"
+    r"(?:First|Second|Third|Fourth|Fifth|Finally)\b)",
+    re.I,
+)
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+_UNIT_OF_QUESTION = re.compile(
+    r"(?:多少|几|幾)\s*([个個项項家条條名位次所座户戶人元米吨噸亩畝倍年天]|万|萬|亿|億)"
+)
+# Quotes longer than this (characters) are cut to the clauses around the answer.
+LONG_SENTENCE = 80
+
+
+@dataclass(frozen=True)
+class Found:
+    """Answer spans inside a sentence (offsets into the sentence text)."""
+
+    spans: tuple[tuple[int, int], ...]
+    kind: str
+
+
+def find_answer(question: Question, sentence: str) -> Found | None:
+    """The spans of ``sentence`` that answer what ``question`` asks for, or None."""
+    finder = {
+        "number": _number,
+        "date": _date,
+        "doc_number": _doc_number,
+        "person": _person,
+        "list": _items,
+        "entity": _quoted,
+    }.get(question.kind)
+    if finder is None:
+        return None
+    spans = finder(question, sentence)
+    return Found(tuple(spans), question.kind) if spans else None
+
+
+def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
+    folded_q = fold_t2s(question.text)
+    unit = _UNIT_OF_QUESTION.search(folded_q)
+    best, best_score = None, -1.0
+    for match in _QUANTITY.finditer(sentence):
+        text = match.group().strip()
+        if not re.search(r"\d|[一二两兩三四五六七八九十]", text) or text in question.years:
+            continue
+        if re.fullmatch(r"\d{4}\s*年", text) or (text.isdigit() and text in folded_q):
+            continue  # a year, or a number the question itself states
+        window = fold_t2s(
+            sentence[match.end() : match.end() + 16] + sentence[max(0, match.start() - 8) : match.start()]
+        )
+        score = sum(len(t) for t in question.terms if t in window.lower())
+        if unit and fold_t2s(match.group()).rstrip().endswith(fold_t2s(unit.group(1))):
+            score += 10
+        if score > best_score:
+            best, best_score = (match.start(), match.start() + len(match.group().rstrip())), score
+    return [best] if best else []
+
+
+def _date(question: Question, sentence: str) -> list[tuple[int, int]]:
+    matches = [m for m in _DATE.finditer(sentence) if m.group().strip() not in question.years]
+    if not matches:
+        return []
+    first = max(matches, key=lambda m: len(m.group()))
+    return [(first.start(), first.end())]
+
+
+def _doc_number(question: Question, sentence: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _DOC_NUMBER.finditer(sentence)][:2]
+
+
+def _person(question: Question, sentence: str) -> list[tuple[int, int]]:
+    names = [(m.start(1), m.end(1)) for m in _PERSON.finditer(sentence)]
+    folded_q = fold_t2s(question.text)
+    return [s for s in names if fold_t2s(sentence[s[0] : s[1]]) not in folded_q][:3]
+
+
+def _items(question: Question, sentence: str) -> list[tuple[int, int]]:
+    runs = list(_ITEMS.finditer(sentence))
+    if not runs:
+        return []
+    best = max(runs, key=lambda m: m.group().count("、"))
+    return [(best.start(), best.end())]
+
+
+def _quoted(question: Question, sentence: str) -> list[tuple[int, int]]:
+    folded_q = fold_t2s(question.text)
+    return [
+        (m.start(), m.end()) for m in _QUOTED.finditer(sentence) if fold_t2s(m.group()[1:-1]) not in folded_q
+    ][:2]
+
+
+def quote_window(sentence: str, spans: tuple[tuple[int, int], ...], question: Question) -> tuple[int, int]:
+    """The part of ``sentence`` to quote: all of it when short; otherwise from the nearest clause
+    before the answer that names a question term (at most two clauses back) to the end of the
+    answer's clause, or, when none before does, on to the first clause after it that does."""
+    if len(sentence) <= LONG_SENTENCE or not spans:
+        return 0, len(sentence)
+    cuts = [0, *(m.end() for m in _CLAUSE_END.finditer(sentence)), len(sentence)]
+    clauses = [(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a]
+    first = next(i for i, (a, b) in enumerate(clauses) if a <= spans[0][0] < b)
+    last = next(i for i, (a, b) in enumerate(clauses) if a < spans[-1][1] <= b)
+
+    def names_a_term(index: int) -> bool:
+        a, b = clauses[index]
+        clause = fold_t2s(sentence[a:b]).lower()
+        for s, e in spans:  # the answer itself does not count
+            if a <= s and e <= b:
+                clause = clause.replace(fold_t2s(sentence[s:e]).lower(), " ")
+        return any(t in clause for t in question.terms if len(t) >= 2)
+
+    start, end = first, last
+    back = next((i for i in range(first, max(-1, first - 3), -1) if names_a_term(i)), None)
+    if back is not None:
+        start = back
+    else:  # nothing before the answer says what it is about: look at the clauses after it
+        end = next((i for i in range(last, min(len(clauses), last + 3)) if names_a_term(i)), last)
+    a, b = clauses[start][0], clauses[end][1]
+    if b < len(sentence) and _CLAUSE_END.match(sentence, b - 1):
+        b -= 1  # end before the comma that closes the clause
+    while a < b and sentence[a].isspace():
+        a += 1
+    return a, b
+
+
+def enumeration(sentences: list[tuple[int, int]], text: str, index: int) -> tuple[int, int] | None:
+    """For the sentence at ``index`` of a passage (``sentences`` are its spans in ``text``): the
+    range of sentence indexes of the enumeration it introduces or belongs to ("…三个方面着力：一是…
+    二是…"), or None when it is not part of one."""
+
+    def enumerated(i: int) -> bool:
+        return 0 <= i < len(sentences) and bool(ENUMERATOR.match(text[sentences[i][0] : sentences[i][1]]))
+
+    def introduces(i: int) -> bool:
+        return 0 <= i < len(sentences) and text[sentences[i][0] : sentences[i][1]].rstrip().endswith(
+            ("：", ":")
+        )
+
+    if not (enumerated(index) or (introduces(index) and enumerated(index + 1))):
+        return None
+    start = index
+    while enumerated(start) and start > 0 and (enumerated(start - 1) or introduces(start - 1)):
+        start -= 1
+    end = index + 1 if introduces(index) else index
+    while enumerated(end + 1):
+        end += 1
+    return (start, end) if end > start else None

@@ -1,0 +1,107 @@
+"""What a question asks for: its language, terms, kind (a number, a date, a person, a list …) and the
+years, numbers and places it names. Shared by the evidence model, the direct-answer lead and the
+follow-up rules; everything here is text processing, no model."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rag.generate.facts import places_in
+from rag.textnorm import detect_language, fold_t2s
+from vectorstore.keyword import query_term_sets
+
+# Kinds of answer a question asks for, tried in this order (the first that matches wins: "哪一年"
+# is a date even though it also says "哪一"). "other" covers why/how and everything else.
+KINDS = ("doc_number", "date", "number", "person", "place", "list", "entity", "other")
+_KIND_PATTERNS = {
+    "doc_number": r"文号|文號|发文字号|發文字號|文件编号|文件編號|document number|reference number|file number",
+    "date": r"何时|何時|哪天|哪一天|哪日|什么时候|什麼時候|几月|幾月|哪年|哪一年|何年|哪个月|哪個月|日期|时间是|時間是"
+    r"|\bwhen\b|what date|what day|what year|which year|which month|which day",
+    "number": r"多少|[几幾](?![乎])|数量|數量|比例|比重|百分之|多大|多高|多长|多長|多远|多遠|多久"
+    r"|how many|how much|how long|how large|how big|how far|what (?:percentage|proportion|share|number)"
+    r"|\bnumber of\b",
+    "person": r"谁|誰|哪位|何人|\bwho\b|\bwhom\b|\bwhose\b",
+    "place": r"哪里|哪裡|哪儿|哪兒|何处|何處|何地|哪[个個]?(?:城市|省份?|国家|國家|地区|地區|区县|區縣)|\bwhere\b"
+    r"|which (?:city|province|country|region|district|county)",
+    "list": r"哪些|哪几|哪幾|分别|分別|哪[两兩三四五六七八九十]|包括什么|包括什麼|有什么|有什麼|what are|what were"
+    r"|which (?:\w+ ){0,3}(?:are|were|have|did)\b|\blist\b",
+    "entity": r"什么|什麼|哪个|哪個|哪一|哪|何|\bwhat\b|\bwhich\b|\bname\b",
+}
+_KIND_RES = {kind: re.compile(pattern, re.I) for kind, pattern in _KIND_PATTERNS.items()}
+# Why and how questions ask for an explanation, whatever else they say ("为何" is not "何").
+_EXPLANATION = re.compile(
+    r"为什么|為什麼|为何|為何|原因|如何|怎样|怎樣|怎么|怎麼|why|how(?! (?:many|much|long|large|big|far))",
+    re.I,
+)
+# Question words and what they bind ("哪一天", "哪三个", "多少个", "how many"): they say what is
+# asked, not what to look for, so they are not terms a sentence should hold.
+_INTERROGATIVE = re.compile(
+    r"哪[一两三四五六七八九十几]?[个天年月日位种类些里儿项方面家条座所样届次]*|多少[个项家条名位次]?|[几][个项家条名位次方面]*"
+    r"|什么[样]?|是谁|谁|何时|何地|何种|如何|怎样|怎么样?|为什么|为何|是否"
+    r"|\b(?:(?:what|which)(?: (?:date|day|year|month|time|kind|kinds|type|types))?|who|whom|whose|when|where"
+    r"|why|how(?: many| much| long| large)?)\b",
+    re.I,
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the answering stages see it."""
+
+    text: str
+    language: str  # zh-Hans, zh-Hant or en
+    term_sets: tuple[tuple[str, ...], ...]  # its search terms; an English question also translated
+    kind: str  # one of KINDS
+    years: tuple[str, ...]  # four-digit years it names
+    numbers: tuple[str, ...]  # other numbers it names
+    places: tuple[str, ...]  # glossary places it names, as their Chinese form
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Every term of every term set, once."""
+        return tuple(dict.fromkeys(t for terms in self.term_sets for t in terms))
+
+
+@lru_cache(maxsize=1024)
+def analyse_question(text: str) -> Question:
+    """The analysis of ``text`` (cached: the generator, the verifier and the lead all ask)."""
+    folded = fold_t2s(text)
+    years = tuple(dict.fromkeys(_YEAR.findall(folded)))
+    numbers = tuple(n for n in dict.fromkeys(_NUMBER.findall(folded)) if n not in years)
+    asked = [m.span() for m in _INTERROGATIVE.finditer(folded.lower())]
+    return Question(
+        text=text,
+        language=detect_language(text),
+        term_sets=tuple(
+            tuple(_content_terms(terms, folded.lower(), asked)) for terms in query_term_sets(text)
+        ),
+        kind=question_kind(folded),
+        years=years,
+        numbers=numbers,
+        places=tuple(sorted(places_in(text))),
+    )
+
+
+def _content_terms(terms: list[str], folded: str, asked: list[tuple[int, int]]) -> list[str]:
+    """``terms`` without those found only inside the question words."""
+
+    def inside(term: str) -> bool:
+        starts = [m.start() for m in re.finditer(re.escape(term), folded)]
+        return bool(starts) and all(any(a <= s and s + len(term) <= b for a, b in asked) for s in starts)
+
+    return [t for t in terms if not inside(t)]
+
+
+def question_kind(text: str) -> str:
+    """The first of ``KINDS`` whose cue words ``text`` holds; "other" when none."""
+    folded = fold_t2s(text)
+    if _EXPLANATION.search(folded) and not _KIND_RES["number"].search(folded):
+        return "other"
+    for kind in KINDS[:-1]:
+        if _KIND_RES[kind].search(folded):
+            return kind
+    return "other"

@@ -1,0 +1,51 @@
+from rag.generate.direct import enumeration, find_answer, quote_window
+from rag.question import analyse_question
+from rag.textnorm import sentence_spans
+
+SENTENCE = (
+    "近年来,各地各部门(单位)坚持以习近平新时代中国特色社会主义思想为指导,积极创新服务业发展路径,"
+    "大力推动服务业集聚集群发展,成功创建49个省级现代服务业集聚区,并涌现出一批先进典型。"
+)
+
+
+def _found(question: str, sentence: str) -> list[str]:
+    found = find_answer(analyse_question(question), sentence)
+    return [] if found is None else [sentence[a:b] for a, b in found.spans]
+
+
+def test_the_number_asked_for_with_its_unit():
+    assert _found("四川省已成功创建多少个省级现代服务业集聚区？", SENTENCE) == ["49个"]
+
+
+def test_a_number_the_question_states_is_not_the_answer():
+    sentence = "形成5个千亿级消费市场,生活性服务业增加值达到5000亿元以上。"
+    assert _found("增加值要达到多少？", sentence) == ["5000亿元"]
+    assert _found("形成5个什么市场，增加值达到多少？", sentence)[0].startswith("5000")
+
+
+def test_dates_doc_numbers_and_people():
+    assert _found("会议是哪天召开的？", "4月27日,领导小组第五次会议召开。") == ["4月27日"]
+    assert _found("通报的文号是什么？", "川办函〔2020〕31号") == ["川办函〔2020〕31号"]
+    assert _found("主持会议的是谁？", "省委书记、领导小组组长王晓晖主持会议并讲话。") == ["王晓晖"]
+
+
+def test_no_span_for_a_kind_without_a_rule():
+    assert find_answer(analyse_question("为什么要建设园区？"), SENTENCE) is None
+
+
+def test_a_long_sentence_is_quoted_around_the_answer():
+    question = analyse_question("四川省已成功创建多少个省级现代服务业集聚区？")
+    found = find_answer(question, SENTENCE)
+    a, b = quote_window(SENTENCE, found.spans, question)
+    quoted = SENTENCE[a:b]
+    assert "49个省级现代服务业集聚区" in quoted
+    assert len(quoted) < len(SENTENCE)
+    assert not quoted.endswith(",")
+
+
+def test_an_enumeration_is_found_from_its_introduction_or_an_item():
+    text = "会议透露,重点在三个方面着力:\n一是加快建设现代化产业体系。\n二是扩大开放。\n三是优化环境。\n另外,会议还要求落实。"
+    spans = sentence_spans(text)
+    assert enumeration(spans, text, 0) == (0, 3)
+    assert enumeration(spans, text, 2) == (0, 3)
+    assert enumeration(spans, text, 4) is None

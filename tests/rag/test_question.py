@@ -1,0 +1,40 @@
+import pytest
+
+from rag.question import analyse_question, question_kind
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("四川省已成功创建多少个省级现代服务业集聚区？", "number"),
+        ("How many provincial modern service industry clusters has Sichuan established?", "number"),
+        ("通报是哪一天发布的？", "date"),
+        ("When was the conference held?", "date"),
+        ("这份通报的文号是什么？", "doc_number"),
+        ("What is the document number of the notice?", "doc_number"),
+        ("出席会议并讲话的省长是谁？", "person"),
+        ("Who chaired the meeting?", "person"),
+        ("成都计划建设的三大休闲游憩带是哪三个？", "list"),
+        ("推动现代服务业与哪些产业深度融合？", "list"),
+        ("南充市的集聚区是哪一个？", "entity"),
+        ("为何要建设这些园区", "other"),
+    ],
+)
+def test_kinds(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_analysis_finds_years_numbers_places_and_terms():
+    q = analyse_question("成都提出到2025年生活性服务业增加值要达到5000亿元吗？")
+    assert q.language == "zh-Hans"
+    assert q.years == ("2025",)
+    assert q.numbers == ("5000",)
+    assert "成都" in q.places
+    assert "生活性" in q.terms or "生活" in q.terms
+
+
+def test_an_english_question_also_carries_its_glossary_translation():
+    q = analyse_question("How many service industry clusters did Chengdu plan?")
+    assert q.language == "en"
+    assert len(q.term_sets) == 2
+    assert "成都" in q.places
