@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         ("ask", "answer with citations"),
     ):
         command = sub.add_parser(name, help=text)
-        command.add_argument("question")
+        command.add_argument("question", nargs="?", help="the question; '-' or none: read it from stdin")
         command.add_argument("--k", type=int, help="passages to retrieve")
         command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
         command.add_argument("--doc", action="append", help="only these document ids (repeatable)")

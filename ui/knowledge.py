@@ -186,7 +186,7 @@ def reindex(
 
 def _drop(pool: AssistantPool, collection: str) -> None:
     """Delete the collection and its keyword index (as ``rag ingest --rebuild`` does)."""
-    if collection in {getattr(c, "name", c) for c in pool.client.list_collections()}:
-        pool.client.delete_collection(collection)
-    (pool.settings.data_dir / "keyword" / f"{collection}.json").unlink(missing_ok=True)
+    from rag.index import drop_collection
+
+    drop_collection(pool.settings_for(collection), pool.client)
     pool.forget(collection)
