@@ -1,4 +1,4 @@
-"""``rag``: ingest, search, ask, docs, chat. Errors are one line on stderr and a non-zero exit."""
+"""``rag``: ingest, search, ask, docs, doctor, chat, serve, api, eval. Errors are one line on stderr and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
         command.add_argument("--doc", action="append", help="only these document ids (repeatable)")
         command.add_argument("--json", action="store_true", help="print JSON")
+
+    doctor = sub.add_parser("doctor", help="check that both indexes hold exactly the chunks of the files")
+    doctor.add_argument(
+        "paths", nargs="*", type=Path, help="what should be indexed (default: the corpus and uploads)"
+    )
+    doctor.add_argument("--repair", action="store_true", help="fix what is found, then check again")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
 
     docs = sub.add_parser("docs", help="list indexed documents")
     docs.add_argument("--json", action="store_true")

@@ -19,6 +19,8 @@ from rag.types import Answer, Passage, Turn
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ingest":
         return _ingest(args, settings)
+    if args.command == "doctor":
+        return _doctor(args, settings)
     if args.command == "eval":
         from eval.command import run_eval_command
 
@@ -84,6 +86,23 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     report = kb.ingest(paths, prune=args.prune)
     print(format_report(report))
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
+
+
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.doctor import examine, repair
+
+    kb = open_knowledge_base(settings)
+    kb.notify = _warn
+    uploads = settings.data_dir / "uploads" / settings.collection
+    paths = args.paths or [p for p in (*settings.corpus, uploads) if p.exists()]
+    report = examine(kb, paths)
+    if args.repair and not report.clean:
+        report = repair(kb, report, paths)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.clean else 1
 
 
 def _warn(message: str) -> None:

@@ -288,7 +288,9 @@ class KnowledgeBase:
                 self._seen = self.guard.bump()
                 self.store.handle.generation = self._seen
 
-    def ingest(self, paths: Iterable[Path], *, prune: bool = False) -> IngestReport:
+    def ingest(self, paths: Iterable[Path], *, prune: bool = False, force: bool = False) -> IngestReport:
+        """Add, update (and with ``prune`` remove) documents; ``force`` re-checks every file's
+        chunks even when its hash says it is unchanged (what ``rag doctor --repair`` needs)."""
         started = time.perf_counter()
         report = IngestReport()
         files = discover_files(paths)
@@ -298,7 +300,7 @@ class KnowledgeBase:
             last_commit = time.monotonic()
             with self._progress() as bar:
                 for path in files:
-                    prepared = self._prepare(path, registry, report, bar)
+                    prepared = self._prepare(path, registry, report, bar, force=force)
                     if prepared is not None:
                         pending.append(prepared)
                     if pending and time.monotonic() - last_commit >= _COMMIT_SECONDS:
@@ -332,7 +334,9 @@ class KnowledgeBase:
                     (str(prepared.path), f"could not be written ({type(exc).__name__}: {exc})")
                 )
 
-    def _prepare(self, path: Path, registry: _Registry, report: IngestReport, bar: Any) -> _Prepared | None:
+    def _prepare(
+        self, path: Path, registry: _Registry, report: IngestReport, bar: Any, *, force: bool = False
+    ) -> _Prepared | None:
         """Read, chunk and embed one file (None when it is unchanged or cannot be read)."""
         doc_id = registry.doc_id_for(path)
         old = registry.docs.get(doc_id, [])
@@ -340,7 +344,7 @@ class KnowledgeBase:
             if not is_regular_file(path):
                 raise LoadError(f"cannot load {path}: not a regular file (a folder, FIFO or device): skipped")
             same_file = source_key(registry.source_of(doc_id) or path) == source_key(path)
-            if same_file and is_complete(old, file_sha256(path)):
+            if same_file and not force and is_complete(old, file_sha256(path)):
                 report.unchanged.append(doc_id)
                 return None
             loaded = load_document(path, limits=self.limits)
@@ -439,6 +443,17 @@ class KnowledgeBase:
             self.store.delete([r.chunk_id for r in records])
             self.keyword.remove(chunk_ids)
             report.chunks_deleted += len(chunk_ids)
+
+    def remove_records(self, record_ids: Iterable[str]) -> None:
+        """Delete individual records (``rag doctor --repair`` of mislabelled ones)."""
+        with self.writing(), self._committing():
+            records = self.store.get(list(record_ids))
+            self._delete_records(records, IngestReport())
+
+    def rewrite_keyword_index(self) -> None:
+        """Make the keyword file hold exactly Chroma's chunks."""
+        with self.writing(), self._committing():
+            self._sync_keyword_index()
 
     def remove_documents(self, doc_ids: Iterable[str]) -> int:
         """Delete documents from both indexes; returns the number of chunks removed."""
