@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="serve an OpenAI-compatible API (POST /v1/chat/completions)")
     api.add_argument("--host", help="address to listen on (default: the host setting, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default: the api_port setting, 8001)")
+    api.add_argument(
+        "--api-keys-file", help="a file of API keys, one per line (or: api_keys_file, RAG_API_KEYS)"
+    )
+    api.add_argument("--insecure", action="store_true", help="allow a non-loopback address without API keys")
 
     from eval.command import add_arguments
 

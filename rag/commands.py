@@ -32,7 +32,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "api":
         from rag.api import serve
 
-        return serve(settings, host=args.host, port=args.port)
+        return serve(
+            settings, host=args.host, port=args.port, insecure=args.insecure, api_keys_file=args.api_keys_file
+        )
     assistant = Assistant.from_settings(settings)
     if args.command == "docs":
         return _docs(args, assistant)
