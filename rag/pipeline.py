@@ -133,6 +133,11 @@ class Assistant:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise ValueError(
+                f"the question has {len(question):,} characters, the limit is "
+                f"{self.settings.max_question_chars:,} (max_question_chars)"
+            )
         k = k or self.settings.top_k
         timings: dict[str, float] = {}
         started = time.perf_counter()

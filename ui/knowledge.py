@@ -51,6 +51,15 @@ def safe_name(name: str) -> str:
     return base
 
 
+def is_inside(path: Path, folder: Path) -> bool:
+    """``path`` is a regular file inside ``folder`` once links and ``..`` are resolved."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return resolved.is_file() and resolved.is_relative_to(folder.resolve())
+
+
 def check_upload(path: Path, name: str, *, max_mb: int) -> str | None:
     """Why the file cannot be accepted, or None."""
     suffix = Path(name).suffix.lower()
@@ -70,8 +79,11 @@ def upload_files(
     files: Sequence[tuple[Path, str]],
     *,
     progress: Progress = lambda fraction, text: None,
+    uploaded_to: Path | None = None,
 ) -> UploadReport:
-    """Check, store and ingest ``(temporary path, original name)`` files one by one."""
+    """Check, store and ingest ``(temporary path, original name)`` files one by one. With
+    ``uploaded_to`` (the web server's upload folder), a path outside it is refused: a request
+    naming a file on the server must not get that file indexed."""
     if not files:
         raise ValueError("no files selected")
     report = UploadReport()
@@ -80,6 +92,11 @@ def upload_files(
     with pool.lock(collection).write():
         for index, (path, original) in enumerate(files):
             progress(index / len(files), f"{original} ({index + 1}/{len(files)})")
+            if uploaded_to is not None and not is_inside(Path(path), uploaded_to):
+                report.outcomes.append(
+                    FileOutcome(original, False, "拒绝：不是上传的文件 (refused: not an uploaded file)")
+                )
+                continue
             report.outcomes.append(_upload_one(assistant, target_dir, Path(path), original, pool))
     progress(1.0, "done")
     return report
