@@ -61,6 +61,7 @@ class DoctorReport:
     keyword_chunks: int = 0
     findings: list[Finding] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    unindexable: list[str] = field(default_factory=list)  # files ingest refuses (and why)
 
     @property
     def clean(self) -> bool:
@@ -72,6 +73,10 @@ class DoctorReport:
             f"({self.records} vector records), keyword index {self.keyword_chunks} chunks"
         )
         out = [head, *self.repaired, *(f.line() for f in self.findings)]
+        if self.unindexable:
+            out.append(
+                f"({len(self.unindexable)} file(s) cannot be indexed and are not counted: `rag ingest` says why)"
+            )
         if self.findings:
             out.append(f"{len(self.findings)} problem(s); `rag doctor --repair` fixes them")
         else:
@@ -88,6 +93,7 @@ class DoctorReport:
             "clean": self.clean,
             "findings": [f.__dict__ for f in self.findings],
             "repaired": self.repaired,
+            "unindexable": self.unindexable,
         }
 
 
@@ -120,8 +126,14 @@ def examine(kb: KnowledgeBase, paths: Iterable[Path] = ()) -> DoctorReport:
     report.findings += _keyword_findings(keyword, records)
     indexed = set(sources)
     for path in discover_files(paths):
-        if source_key(path) not in indexed and is_regular_file(path):
-            report.findings.append(Finding("missing", str(path), KINDS["missing"].split(" (")[0]))
+        if source_key(path) in indexed or not is_regular_file(path):
+            continue
+        try:
+            load_document(path, limits=kb.limits)
+        except LoadError as exc:  # a file ingest refuses is not the indexes' fault
+            report.unindexable.append(f"{path}: {getattr(exc, 'reason', exc)}")
+            continue
+        report.findings.append(Finding("missing", str(path), KINDS["missing"].split(" (")[0]))
     return report
 
 
