@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +90,9 @@ def upload_files(
     report = UploadReport()
     assistant = pool.get(collection)
     target_dir = pool.uploads_dir(collection)
-    with pool.lock(collection).write():
+    # Not the collection's write lock: questions go on while a big upload embeds (the knowledge
+    # base keeps readers out of its short commits itself); uploads wait for each other.
+    with _upload_lock(target_dir):
         for index, (path, original) in enumerate(files):
             progress(index / len(files), f"{original} ({index + 1}/{len(files)})")
             if uploaded_to is not None and not is_inside(Path(path), uploaded_to):
@@ -130,6 +133,15 @@ def _upload_one(assistant, target_dir: Path, path: Path, original: str, pool: As
     backup.unlink(missing_ok=True)
     state = "已更新 updated" if result.updated else "未变化 unchanged" if result.unchanged else "已添加 added"
     return FileOutcome(name, True, f"{state}, {result.chunks_written} 段 chunks")
+
+
+_UPLOAD_LOCKS: dict[Path, threading.Lock] = {}
+_UPLOAD_LOCKS_GUARD = threading.Lock()
+
+
+def _upload_lock(folder: Path) -> threading.Lock:
+    with _UPLOAD_LOCKS_GUARD:
+        return _UPLOAD_LOCKS.setdefault(folder.resolve(), threading.Lock())
 
 
 def document_rows(docs: Sequence[DocumentSummary]) -> list[list[object]]:
