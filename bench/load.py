@@ -197,17 +197,18 @@ def main() -> int:
     shutil.rmtree(data / "live", ignore_errors=True)
 
     api_port, ui_port = args.api_port or free_port(), args.ui_port or free_port()
+    logs = {name: open(data / f"{name}.log", "w", encoding="utf-8") for name in ("api", "ui")}  # noqa: SIM115
     api = subprocess.Popen(
         [sys.executable, "-m", "rag.cli", "api", "--host", "127.0.0.1", "--port", str(api_port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=logs["api"],
+        stderr=subprocess.STDOUT,
     )
     ui = subprocess.Popen(
         [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(ui_port)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=logs["ui"],
+        stderr=subprocess.STDOUT,
     )
     api_url, ui_url = f"http://127.0.0.1:{api_port}/", f"http://127.0.0.1:{ui_port}/"
     try:
@@ -244,6 +245,7 @@ def main() -> int:
         "date": now_iso(),
         "machine": machine_info(),
         "note": "shared 2-core machine, other engineers' jobs running: absolute latencies are noisy",
+        "server_logs": [str(data / "api.log"), str(data / "ui.log")],
         "load_average_before": [round(x, 2) for x in load_before],
         "seconds": round(elapsed, 1),
         "api": {"clients": args.api_clients, **api_tally.summary()},
