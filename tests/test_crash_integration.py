@@ -168,4 +168,9 @@ def test_a_killed_ingest_is_completed_by_the_next_run(scenario, seed):
     assert killed.returncode == -signal.SIGKILL, (step, nth, killed.returncode, killed.stderr[-2000:])
     after = answers_of(run(ANSWERS, str(docs), json.dumps(QUESTIONS), data_dir=data))
     assert after["doctor"] == 0, f"doctor not clean after a kill at {step} #{nth}"
-    assert after["answers"] == expected["answers"], f"answers differ after a kill at {step} #{nth}"
+    # The answer (text and citations) must be identical. The order of the uncited passages may
+    # not be: the resumed run built the HNSW graph in another order, and approximate search over
+    # it can swap two near-equal neighbours (seen once: passages 3 and 4 swapped, same set).
+    for got, want in zip(after["answers"], expected["answers"], strict=True):
+        assert (got["text"], got["citations"]) == (want["text"], want["citations"]), f"kill at {step} #{nth}"
+        assert sorted(got["passages"]) == sorted(want["passages"]), f"kill at {step} #{nth}"
