@@ -17,6 +17,7 @@ _HEADING_LEVELS = (
 )
 _MAX_HEADING_CHARS = 40
 _TERMINAL = "。！？；.!?;:："
+_CJK_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))  # as rag.textnorm counts them
 
 
 def text_weight(text: str) -> int:
@@ -94,25 +95,62 @@ class Chunker:
         )
 
     def split_long(self, start: int, end: int, text: str) -> list[_Unit]:
-        """A sentence over the ceiling is cut at commas, or failing that, at the ceiling."""
+        """A sentence over the ceiling is cut at commas, or failing that, at the ceiling.
+
+        Linear in the sentence's length: the weight of any stretch comes from prefix sums, and
+        each cut looks at most ``4 * max_weight`` characters ahead (a 1 MB line without a full
+        stop used to be re-weighed from each cut to its end: quadratic)."""
+        weight = text_weight(text[start:end])
+        if weight <= self.max_weight:
+            return [_Unit(start, end, weight)]
+        weights = _PrefixWeights(text, start, end)
         pieces: list[_Unit] = []
         cursor = start
         while cursor < end:
-            stop = _cut_point(text, cursor, end, self.max_weight)
-            pieces.append(_Unit(cursor, stop, text_weight(text[cursor:stop])))
+            stop = _cut_point(text, cursor, end, self.max_weight, weights)
+            pieces.append(_Unit(cursor, stop, weights.weight(cursor, stop)))
             cursor = stop
         return pieces
 
 
-def _cut_point(text: str, start: int, end: int, max_weight: int) -> int:
-    if text_weight(text[start:end]) <= max_weight:
+class _PrefixWeights:
+    """``text_weight(text[a:b])`` in O(1) for ``start <= a <= b <= end``, and where a cut must
+    fall so that a piece stays under a weight (prefix sums over the code points)."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        import numpy as np
+
+        segment = text[start:end]
+        points = np.frombuffer(segment.encode("utf-32-le"), dtype=np.uint32)
+        cjk = np.zeros(len(points), dtype=bool)
+        for low, high in _CJK_RANGES:
+            cjk |= (points >= low) & (points <= high)
+        space = np.zeros(len(points), dtype=bool)
+        space[[m.start() for m in re.finditer(r"\s", segment)]] = True
+        self.start, self.end = start, end
+        self.cjk = np.concatenate(([0], np.cumsum(cjk, dtype=np.int64)))
+        self.visible = np.concatenate(([0], np.cumsum(~space, dtype=np.int64)))
+        # the cut's own measure: a CJK character weighs 1, any other character (spaces too) 1/4
+        self.quarters = np.concatenate(([0], np.cumsum(np.where(cjk, 4, 1), dtype=np.int64)))
+
+    def weight(self, a: int, b: int) -> int:
+        a, b = a - self.start, b - self.start
+        cjk = int(self.cjk[b] - self.cjk[a])
+        return cjk + (int(self.visible[b] - self.visible[a]) - cjk) // 4
+
+    def furthest(self, a: int, max_weight: int) -> int:
+        """The largest ``b`` with the characters ``a..b`` weighing at most ``max_weight``."""
+        import numpy as np
+
+        offset = a - self.start
+        limit = self.quarters[offset] + 4 * max_weight
+        return self.start + int(np.searchsorted(self.quarters, limit, side="right")) - 1
+
+
+def _cut_point(text: str, start: int, end: int, max_weight: int, weights: _PrefixWeights) -> int:
+    if weights.weight(start, end) <= max_weight:
         return end
-    stop, weight = start, 0
-    for i in range(start, end):
-        weight += 1 if cjk_count(text[i]) else 0.25
-        if weight > max_weight:
-            break
-        stop = i + 1
+    stop = min(weights.furthest(start, max_weight), end)
     comma = max(text.rfind(c, start, stop) for c in "，,、")
     return comma + 1 if comma > start + (stop - start) // 2 else max(stop, start + 1)
 

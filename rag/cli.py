@@ -1,4 +1,4 @@
-"""``rag``: ingest, search, ask, docs, chat. Errors are one line on stderr and a non-zero exit."""
+"""``rag``: ingest, search, ask, docs, doctor, chat, serve, api, eval. Errors are one line on stderr and a non-zero exit."""
 
 from __future__ import annotations
 
@@ -32,11 +32,18 @@ def _parser() -> argparse.ArgumentParser:
         ("ask", "answer with citations"),
     ):
         command = sub.add_parser(name, help=text)
-        command.add_argument("question")
+        command.add_argument("question", nargs="?", help="the question; '-' or none: read it from stdin")
         command.add_argument("--k", type=int, help="passages to retrieve")
         command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
         command.add_argument("--doc", action="append", help="only these document ids (repeatable)")
         command.add_argument("--json", action="store_true", help="print JSON")
+
+    doctor = sub.add_parser("doctor", help="check that both indexes hold exactly the chunks of the files")
+    doctor.add_argument(
+        "paths", nargs="*", type=Path, help="what should be indexed (default: the corpus and uploads)"
+    )
+    doctor.add_argument("--repair", action="store_true", help="fix what is found, then check again")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
 
     docs = sub.add_parser("docs", help="list indexed documents")
     docs.add_argument("--json", action="store_true")
@@ -44,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="serve an OpenAI-compatible API (POST /v1/chat/completions)")
     api.add_argument("--host", help="address to listen on (default: the host setting, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default: the api_port setting, 8001)")
+    api.add_argument(
+        "--api-keys-file", help="a file of API keys, one per line (or: api_keys_file, RAG_API_KEYS)"
+    )
+    api.add_argument("--insecure", action="store_true", help="allow a non-loopback address without API keys")
 
     from eval.command import add_arguments
 

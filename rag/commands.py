@@ -19,6 +19,8 @@ from rag.types import Answer, Passage, Turn
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ingest":
         return _ingest(args, settings)
+    if args.command == "doctor":
+        return _doctor(args, settings)
     if args.command == "eval":
         from eval.command import run_eval_command
 
@@ -34,19 +36,22 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "api":
         from rag.api import serve
 
-        return serve(settings, host=args.host, port=args.port)
+        return serve(
+            settings, host=args.host, port=args.port, insecure=args.insecure, api_keys_file=args.api_keys_file
+        )
     assistant = Assistant.from_settings(settings)
     if args.command == "docs":
         return _docs(args, assistant)
     if args.command == "chat":
         return _chat(assistant)
     doc_ids = set(args.doc) if args.doc else None
+    question = read_question(args.question, settings)
     if args.command == "search":
-        result = assistant.search(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids)
+        result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids)
         if args.json:
             _print_json(
                 {
-                    "query": args.question,
+                    "query": question,
                     "passages": [p.to_dict() for p in result.passages],
                     "timings": result.timings,
                 }
@@ -56,32 +61,68 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 print(_passage_line(rank, passage))
         return 0
     if args.json:
-        _print_json(assistant.ask(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
+        _print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
     else:
-        print_stream(assistant.ask_stream(args.question, k=args.k, mode=args.mode, doc_ids=doc_ids))
+        print_stream(assistant.ask_stream(question, k=args.k, mode=args.mode, doc_ids=doc_ids))
     return 0
+
+
+def read_question(given: str | None, settings: Settings) -> str:
+    """The question argument, or standard input when it is ``-`` or absent and input is piped."""
+    if given is None or given == "-":
+        if given is None and sys.stdin.isatty():
+            raise ValueError("give a question, or pipe one in (`echo QUESTION | rag ask`, or `rag ask -`)")
+        given = sys.stdin.read(settings.max_question_chars + 1)
+    question = given.strip()
+    if not question:
+        raise ValueError("the question is empty")
+    if len(question) > settings.max_question_chars:
+        raise ValueError(
+            f"the question is longer than {settings.max_question_chars} characters (max_question_chars)"
+        )
+    return question
 
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.rebuild:
         drop_knowledge_base(settings)
     kb = open_knowledge_base(settings)
+    kb.notify = _warn
     paths = args.paths or list(settings.corpus)
     report = kb.ingest(paths, prune=args.prune)
     print(format_report(report))
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
 
 
+def _doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.doctor import examine, repair
+
+    kb = open_knowledge_base(settings)
+    kb.notify = _warn
+    uploads = settings.data_dir / "uploads" / settings.collection
+    paths = args.paths or [p for p in (*settings.corpus, uploads) if p.exists()]
+    report = examine(kb, paths)
+    if args.repair and not report.clean:
+        report = repair(kb, report, paths)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.clean else 1
+
+
+def _warn(message: str) -> None:
+    print(f"rag: {message}", file=sys.stderr, flush=True)
+
+
 def drop_knowledge_base(settings: Settings) -> None:
+    from rag.index import drop_collection
     from vectorstore.chroma_store import make_client
 
     client = make_client(
         persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
     )
-    if settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
-        client.delete_collection(settings.collection)
-    keyword_file = settings.data_dir / "keyword" / f"{settings.collection}.json"
-    keyword_file.unlink(missing_ok=True)
+    drop_collection(settings, client)
 
 
 def format_report(report: IngestReport) -> str:

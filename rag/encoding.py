@@ -56,7 +56,8 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding)
-    utf8 = _decode_or_none(data, "utf-8") if b"\x00" not in data else None
+    without_nul = _without_stray_nul(data)
+    utf8 = _decode_or_none(without_nul, "utf-8") if without_nul is not None else None
     if utf8 is not None and _plausibility(utf8) >= _MIN_PLAUSIBILITY:
         return utf8
     preferred = [_WIDER_ENCODING.get(declared.lower(), declared)] if declared else []
@@ -66,6 +67,20 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
         if utf8 is None:
             raise
         return utf8  # valid UTF-8 that merely looks odd (symbols, rare script) is still UTF-8
+
+
+def _without_stray_nul(data: bytes) -> bytes | None:
+    """The bytes without NULs when a few stray ones sit inside text; None when they look like the
+    high bytes of UTF-16 (many, or all at even or all at odd offsets) or binary data."""
+    count = data.count(0)
+    if not count:
+        return data
+    if count * 20 > len(data):
+        return None
+    even = data[0::2].count(0)
+    if min(even, count - even) < count // 4:
+        return None
+    return data.replace(b"\x00", b"")
 
 
 def _best_guess(data: bytes, preferred: list[str]) -> str:

@@ -31,3 +31,7 @@ class GeneratorError(RagError):
 
 class ContextLengthError(GeneratorError):
     """The prompt does not fit the model's context window."""
+
+
+class UnknownDocumentError(RagError):
+    """A document id that names no document of the knowledge base."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import re
+import stat
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,24 @@ logger = logging.getLogger(__name__)
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 )
+
+
+MB = 1024 * 1024
+_TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """What one file may cost: characters of text, and for archives (.docx is a zip) the unpacked
+    size and number of entries, checked before the archive is parsed."""
+
+    max_chars: int = 1_000_000
+    max_archive_bytes: int = 50 * MB
+    max_archive_entries: int = 10_000
+
+    def __post_init__(self) -> None:
+        if min(self.max_chars, self.max_archive_bytes, self.max_archive_entries) < 1:
+            raise ValueError(f"load limits must be positive; got {self}")
 
 
 @dataclass(frozen=True)
@@ -55,8 +76,9 @@ class _UnreadableError(ValueError):
 # --- public API --------------------------------------------------------------------------------
 
 
-def load_document(path: Path) -> Document:
-    """Load one file; raise LoadError (path and reason in one line) when it cannot be read."""
+def load_document(path: Path, *, limits: LoadLimits = LoadLimits()) -> Document:
+    """Load one file; raise LoadError (path and reason in one line) when it cannot be read or is
+    over ``limits``. Only regular files are opened (a FIFO would block the read forever)."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
@@ -64,16 +86,67 @@ def load_document(path: Path) -> Document:
         raise _FileLoadError(
             path, f"unsupported file type {ext or '(no extension)'!r} (supported: {supported})"
         )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _FileLoadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    data = _read_regular_file(path, limits)
     if not data.strip():
         raise _FileLoadError(path, "file is empty")
+    if ext == ".docx":
+        _check_archive(path, data, limits)
     text, title_hint = _extract(path, ext, data)
+    if len(text) > limits.max_chars:
+        raise _FileLoadError(path, _too_long(len(text), limits))
     meta = extract_metadata(text, filename=path.name, html_title=title_hint)
     digest = hashlib.sha256(data).hexdigest()
     return Document(doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta)
+
+
+def is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _read_regular_file(path: Path, limits: LoadLimits) -> bytes:
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise _FileLoadError(path, "not a regular file (a folder, FIFO or device): skipped")
+        if path.suffix.lower() in _TEXT_EXTENSIONS and info.st_size > 4 * limits.max_chars:
+            # no encoding needs more than 4 bytes a character: over the limit without reading it
+            raise _FileLoadError(path, _too_long(info.st_size // 4, limits, at_least=True))
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise _FileLoadError(path, f"cannot read file ({exc.strerror or exc})") from exc
+
+
+def _too_long(chars: int, limits: LoadLimits, *, at_least: bool = False) -> str:
+    size = f"at least {chars:,}" if at_least else f"{chars:,}"
+    return (
+        f"document too long: {size} characters, the limit is {limits.max_chars:,} "
+        "(max_document_chars): split the file or raise the limit"
+    )
+
+
+def _check_archive(path: Path, data: bytes, limits: LoadLimits) -> None:
+    """Refuse a zip whose entries would unpack past the limits (a zip bomb), reading only its
+    directory. zipfile never returns more than an entry's declared size, so declared sizes bound
+    what the parser can be made to unpack."""
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _FileLoadError(path, f"cannot parse DOCX (not a zip archive: {_one_line(str(exc))})") from exc
+    if len(entries) > limits.max_archive_entries:
+        raise _FileLoadError(
+            path, f"archive has {len(entries):,} entries, the limit is {limits.max_archive_entries:,}"
+        )
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > limits.max_archive_bytes:
+        raise _FileLoadError(
+            path,
+            f"archive unpacks to {unpacked / MB:,.0f} MB, the limit is {limits.max_archive_bytes / MB:,.0f} MB "
+            "(max_archive_mb): refused before parsing",
+        )
 
 
 def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[LoadFailure]]:
@@ -129,7 +202,8 @@ def _extract(path: Path, ext: str, data: bytes) -> tuple[str, str | None]:
     except Exception as exc:  # parsers raise many types on corrupt input; report, don't crash
         reason = f"cannot parse {ext[1:].upper()} ({type(exc).__name__}: {_one_line(str(exc))})"
         raise _FileLoadError(path, reason) from exc
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    # NUL bytes (stray in text files, common in PDF text layers) are never content
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
         hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" else ""
         raise _FileLoadError(path, f"no text content{hint}")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rag.embedding.base import Embedder
-from rag.errors import EmptyIndexError
+from rag.errors import EmptyIndexError, UnknownDocumentError
 from rag.followup import Rewriter, make_rewriter
 from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
@@ -109,11 +109,18 @@ class Assistant:
     def search(
         self, question: str, *, k: int | None = None, mode: str | None = None, doc_ids: set[str] | None = None
     ) -> RetrievalResult:
-        if self.kb.store.count() == 0:
-            raise EmptyIndexError(
-                f"knowledge base '{self.settings.collection}' is empty: run `rag ingest` first"
-            )
-        return self.retriever.retrieve(question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids)
+        with self.kb.reading():  # another process's ingest is seen, and never seen half-done
+            if self.kb.store.count() == 0:
+                raise EmptyIndexError(
+                    f"knowledge base '{self.settings.collection}' is empty: run `rag ingest` first"
+                )
+            unknown = self.kb.unknown_documents(doc_ids or ())
+            if unknown:
+                raise UnknownDocumentError(
+                    f"no such document in knowledge base '{self.settings.collection}': {', '.join(unknown)}"
+                    " (`rag docs` lists them)"
+                )
+            return self.retriever.retrieve(question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids)
 
     def ask(
         self,
@@ -152,6 +159,11 @@ class Assistant:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise ValueError(
+                f"the question has {len(question):,} characters, the limit is "
+                f"{self.settings.max_question_chars:,} (max_question_chars)"
+            )
         k = k or self.settings.top_k
         timings: dict[str, float] = {}
         started = time.perf_counter()

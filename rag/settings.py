@@ -6,6 +6,7 @@ Everything else receives a :class:`Settings` explicitly.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -60,6 +61,15 @@ class Settings:
     api_port: int = 8001
     ui_concurrency: int = 2  # answers computed at once; the rest wait in Gradio's queue
     max_upload_mb: int = 20
+    # Reliability and security limits (issue 10).
+    max_document_chars: int = 1_000_000  # a longer document is refused with a per-file message
+    max_archive_mb: int = 50  # uncompressed size of a .docx (a zip) checked before it is parsed
+    write_lock_timeout: float = 600.0  # seconds a writer waits for another process's ingest
+    api_keys: tuple[str, ...] = ()  # `rag api` keys (Authorization: Bearer); env: comma-separated
+    api_keys_file: str | None = None  # a file of API keys, one per line
+    max_question_chars: int = 4000
+    max_request_kb: int = 512  # request bodies of `rag api` and the UI (uploads: max_upload_mb)
+    login_max_failures: int = 5  # failed logins / API keys per client address per minute
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
     chroma_port: int = 8000
     progress: bool = True
@@ -68,6 +78,8 @@ class Settings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "corpus", tuple(Path(p) for p in self.corpus))
+        object.__setattr__(self, "api_keys", tuple(self.api_keys))
+        _check_types(self)
         if self.retrieval_mode not in RETRIEVAL_MODES:
             raise ConfigError(
                 f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval_mode!r}"
@@ -87,9 +99,18 @@ class Settings:
             "candidates",
             "ui_concurrency",
             "max_upload_mb",
+            "max_document_chars",
+            "max_archive_mb",
+            "max_question_chars",
+            "max_request_kb",
+            "login_max_failures",
         ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1; got {getattr(self, name)}")
+        if self.write_lock_timeout < 0:
+            raise ConfigError(f"write_lock_timeout must be 0 or more seconds; got {self.write_lock_timeout}")
+        if any(not key.strip() or any(c.isspace() for c in key) for key in self.api_keys):
+            raise ConfigError("api_keys must be non-empty and hold no spaces")
         if self.llm_timeout <= 0 or self.llm_max_retries < 0:
             raise ConfigError(
                 f"llm_timeout must be > 0 and llm_max_retries >= 0; got {self.llm_timeout}, {self.llm_max_retries}"
@@ -124,23 +145,74 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _kind(name: str) -> str:
+    return str({f.name: f.type for f in fields(Settings)}[name])
+
+
+def _check_types(settings: Settings) -> None:
+    """Every field holds its declared type (a TOML ``collection = 123`` is an error, not a crash)."""
+    for f in fields(settings):
+        value, kind = getattr(settings, f.name), str(f.type)
+        if value is None and kind.endswith("| None"):
+            continue
+        expected = {"str": str, "str | None": str, "int": int, "float": (int, float), "bool": bool}.get(kind)
+        if expected is None:
+            continue
+        if not isinstance(value, expected) or (isinstance(value, bool) and kind != "bool"):
+            word = {"str": "text", "str | None": "text", "int": "a whole number", "float": "a number"}
+            raise ConfigError(f"{f.name} must be {word.get(kind, 'true or false')}; got {value!r}")
+    if any(not isinstance(key, str) for key in settings.api_keys):
+        raise ConfigError(f"api_keys must be text; got {settings.api_keys!r}")
+
+
 def _coerce(name: str, value: Any) -> Any:
-    kinds = {f.name: f.type for f in fields(Settings)}
-    kind = str(kinds[name])
-    try:
-        if name == "corpus":
-            items = value.split(os.pathsep) if isinstance(value, str) else list(value)
-            return tuple(Path(p).expanduser() for p in items if str(p))
-        if name == "data_dir":
-            return Path(value).expanduser()
-        if kind == "int":
+    """A value from ``rag.toml`` or the environment, as its field's type; anything that does not
+    say exactly one value of that type is a ConfigError (``top_k = 1.7`` is not 1)."""
+    kind = _kind(name)
+    problem = f"setting {name} has an invalid value {value!r}"
+    if name == "corpus":
+        items = value.split(os.pathsep) if isinstance(value, str) else list(value)
+        return tuple(Path(p).expanduser() for p in items if str(p))
+    if name == "api_keys":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ConfigError(f"{problem}: expected a list of keys")
+        return tuple(
+            k.strip() if isinstance(k, str) else k for k in items if not isinstance(k, str) or k.strip()
+        )
+    if name == "data_dir":
+        if not isinstance(value, str):
+            raise ConfigError(f"{problem}: expected a folder")
+        return Path(value).expanduser()
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower() if isinstance(value, str | int) else ""
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise ConfigError(f"{problem}: expected true or false")
+    if kind == "int":
+        if isinstance(value, float) and value.is_integer():
             return int(value)
-        if kind in ("float", "float | None"):
-            return None if value is None else float(value)
-        if kind == "bool":
-            return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"setting {name} has an invalid value {value!r}: {exc}") from exc
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ConfigError(f"{problem}: expected a whole number")
+    if kind in ("float", "float | None"):
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{problem}: expected a number") from None
     return value
 
 

@@ -47,11 +47,18 @@ def detect_language(text: str) -> str:
     """'zh-Hans', 'zh-Hant' or 'en' for a question or a passage sentence."""
     if not is_chinese(text):
         return "en"
-    t2s, s2t = _converters()
     chars = _CJK.findall(text)
-    traditional_only = sum(1 for c in chars if t2s.convert(c) != c)
-    simplified_only = sum(1 for c in chars if s2t.convert(c) != c)
+    traditional_only = sum(1 for c in chars if _script_of(c) == "hant")
+    simplified_only = sum(1 for c in chars if _script_of(c) == "hans")
     return "zh-Hant" if traditional_only > simplified_only else "zh-Hans"
+
+
+@lru_cache(maxsize=65_536)
+def _script_of(char: str) -> str:
+    """'hant' for a character that only traditional text uses, 'hans' for one only simplified
+    text uses, '' for both (cached: a long text repeats its characters)."""
+    t2s, s2t = _converters()
+    return "hant" if t2s.convert(char) != char else "hans" if s2t.convert(char) != char else ""
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

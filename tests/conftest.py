@@ -105,7 +105,8 @@ def make_kb(tmp_path, hash_embedder):
     collection = f"t{uuid.uuid4().hex[:12]}"
 
     def factory(embedder=None, **overrides):
-        settings = Settings(data_dir=tmp_path / "data", collection=collection, progress=False, **overrides)
+        overrides.setdefault("collection", collection)
+        settings = Settings(data_dir=tmp_path / "data", progress=False, **overrides)
         return KnowledgeBase(settings=settings, embedder=embedder or hash_embedder, client=client)
 
     return factory

@@ -110,3 +110,31 @@ def test_cli_errors_are_one_line_without_traceback(ingested, tmp_path):
     assert result.stderr.strip().startswith("rag: error: retrieval_mode must be one of")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert time.perf_counter() - started < 120
+
+
+def test_an_unknown_document_is_an_error_not_an_empty_answer(ingested, capsys):
+    capsys.readouterr()
+    assert main(["ask", "--doc", "nope", "集聚区有多少个？"]) == 1
+    assert "no such document in knowledge base 'sichuan': nope" in capsys.readouterr().err
+
+
+def test_ask_reads_a_piped_question(ingested, data_dir):
+    env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_PROGRESS": "false"}
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "--json"],
+        input="四川省成功创建了多少个省级现代服务业集聚区？\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "49" in json.loads(result.stdout)["answer"]
+
+
+def test_ingesting_a_fifo_does_not_hang(ingested, tmp_path, capsys):
+    fifo = tmp_path / "fifo.txt"
+    os.mkfifo(fifo)
+    capsys.readouterr()
+    assert main(["ingest", str(fifo)]) == 1
+    assert "not a regular file" in capsys.readouterr().out

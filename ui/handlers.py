@@ -40,6 +40,13 @@ def _progress(progress: gr.Progress):
     return lambda fraction, text: progress(fraction, desc=text)
 
 
+def upload_folder() -> Path:
+    """Where gradio stores what browsers upload (the only place an upload may come from)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder())
+
+
 def empty_sources() -> str:
     return render_sources_panel([], placeholder=SOURCES_PLACEHOLDER)
 
@@ -146,7 +153,9 @@ class Handlers:
     def upload(self, files: list[Any] | None, collection: str, progress=PROGRESS) -> tuple[Any, ...]:
         try:
             pairs = [(Path(_path_of(f)), _name_of(f)) for f in files or []]
-            report = knowledge.upload_files(self.pool, collection, pairs, progress=_progress(progress))
+            report = knowledge.upload_files(
+                self.pool, collection, pairs, progress=_progress(progress), uploaded_to=upload_folder()
+            )
         except UserError as exc:
             return _fail(exc, collection), gr.skip(), *self.kb_view(collection)
         if not all(o.ok for o in report.outcomes):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,15 @@ def safe_name(name: str) -> str:
     return base
 
 
+def is_inside(path: Path, folder: Path) -> bool:
+    """``path`` is a regular file inside ``folder`` once links and ``..`` are resolved."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return resolved.is_file() and resolved.is_relative_to(folder.resolve())
+
+
 def check_upload(path: Path, name: str, *, max_mb: int) -> str | None:
     """Why the file cannot be accepted, or None."""
     suffix = Path(name).suffix.lower()
@@ -70,16 +80,26 @@ def upload_files(
     files: Sequence[tuple[Path, str]],
     *,
     progress: Progress = lambda fraction, text: None,
+    uploaded_to: Path | None = None,
 ) -> UploadReport:
-    """Check, store and ingest ``(temporary path, original name)`` files one by one."""
+    """Check, store and ingest ``(temporary path, original name)`` files one by one. With
+    ``uploaded_to`` (the web server's upload folder), a path outside it is refused: a request
+    naming a file on the server must not get that file indexed."""
     if not files:
         raise ValueError("no files selected")
     report = UploadReport()
     assistant = pool.get(collection)
     target_dir = pool.uploads_dir(collection)
-    with pool.lock(collection).write():
+    # Not the collection's write lock: questions go on while a big upload embeds (the knowledge
+    # base keeps readers out of its short commits itself); uploads wait for each other.
+    with _upload_lock(target_dir):
         for index, (path, original) in enumerate(files):
             progress(index / len(files), f"{original} ({index + 1}/{len(files)})")
+            if uploaded_to is not None and not is_inside(Path(path), uploaded_to):
+                report.outcomes.append(
+                    FileOutcome(original, False, "拒绝：不是上传的文件 (refused: not an uploaded file)")
+                )
+                continue
             report.outcomes.append(_upload_one(assistant, target_dir, Path(path), original, pool))
     progress(1.0, "done")
     return report
@@ -113,6 +133,15 @@ def _upload_one(assistant, target_dir: Path, path: Path, original: str, pool: As
     backup.unlink(missing_ok=True)
     state = "已更新 updated" if result.updated else "未变化 unchanged" if result.unchanged else "已添加 added"
     return FileOutcome(name, True, f"{state}, {result.chunks_written} 段 chunks")
+
+
+_UPLOAD_LOCKS: dict[Path, threading.Lock] = {}
+_UPLOAD_LOCKS_GUARD = threading.Lock()
+
+
+def _upload_lock(folder: Path) -> threading.Lock:
+    with _UPLOAD_LOCKS_GUARD:
+        return _UPLOAD_LOCKS.setdefault(folder.resolve(), threading.Lock())
 
 
 def document_rows(docs: Sequence[DocumentSummary]) -> list[list[object]]:
@@ -186,7 +215,7 @@ def reindex(
 
 def _drop(pool: AssistantPool, collection: str) -> None:
     """Delete the collection and its keyword index (as ``rag ingest --rebuild`` does)."""
-    if collection in {getattr(c, "name", c) for c in pool.client.list_collections()}:
-        pool.client.delete_collection(collection)
-    (pool.settings.data_dir / "keyword" / f"{collection}.json").unlink(missing_ok=True)
+    from rag.index import drop_collection
+
+    drop_collection(pool.settings_for(collection), pool.client)
     pool.forget(collection)

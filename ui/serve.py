@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, RagError
+from rag.security import BodyLimit, FailureThrottle, LoginThrottle, check_bind, is_loopback
 from rag.settings import Settings
 from ui.service import AssistantPool
 
@@ -21,6 +21,7 @@ class ServeOptions:
     host: str
     port: int
     auth: tuple[tuple[str, str], ...] = ()
+    insecure: bool = False  # allow a non-loopback address without --auth
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -35,12 +36,7 @@ class ServeOptions:
 
     @property
     def loopback(self) -> bool:
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback(self.host)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--auth", help="require a login: USER:PASSWORD")
     group.add_argument("--auth-file", type=Path, help="require a login: a file of USER:PASSWORD lines")
+    parser.add_argument("--insecure", action="store_true", help="allow a non-loopback address without --auth")
     parser.add_argument("--collection", default=argparse.SUPPRESS, help="knowledge base (collection) name")
 
 
@@ -84,6 +81,7 @@ def options_from_args(args: argparse.Namespace, settings: Settings) -> ServeOpti
         host=getattr(args, "host", None) or settings.host,
         port=getattr(args, "port", None) or settings.ui_port,
         auth=auth,
+        insecure=bool(getattr(args, "insecure", False)),
     )
 
 
@@ -117,7 +115,7 @@ def build_server(settings: Settings, options: ServeOptions, *, pool: AssistantPo
         return JSONResponse(body, status_code=status)
 
     blocks = create_app(settings, pool=pool)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app,
         blocks,
         path="/",
@@ -126,17 +124,31 @@ def build_server(settings: Settings, options: ServeOptions, *, pool: AssistantPo
         auth=list(options.auth) or None,
         auth_message="天府政策问答 · Tianfu Policy QA",
         max_file_size=settings.max_upload_mb * MB,
+        blocked_paths=[str(settings.data_dir.resolve())],
         footer_links=["api"],
         ssr_mode=False,
         mcp_server=False,
         **launch_options(),
     )
+    # gradio checks that a file named in a request was uploaded (and is not a server file) only
+    # once the Blocks "has launched", which mount_gradio_app never records: without this, a
+    # FileData naming /any/server/file.txt was ingested (upload_files checks the folder too).
+    blocks.has_launched = True
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024, exempt=("/gradio_api/upload",))
+    app.add_middleware(LoginThrottle, throttle=FailureThrottle(settings.login_max_failures))
+    return app
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     options = options_from_args(args, settings)
+    warning = check_bind(
+        options.host,
+        authenticated=bool(options.auth),
+        insecure=options.insecure,
+        how="use --auth or --auth-file",
+    )
     pool = AssistantPool(settings)
     status, body = health(pool)  # opens the default knowledge base now, not on the first visit
     if status == 200:
@@ -147,12 +159,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"rag serve: warning: {body['error']}", file=sys.stderr)
     app = build_server(settings, options, pool=pool)
-    if not options.loopback and not options.auth:
-        print(
-            f"rag serve: warning: listening on {options.host} without --auth: anyone who can reach it "
-            "can read and change the knowledge base",
-            file=sys.stderr,
-        )
+    if warning:
+        print(f"rag serve: {warning}", file=sys.stderr)
     print(f"rag serve: {options.url} (Ctrl-C to stop)", file=sys.stderr)
     uvicorn.run(app, host=options.host, port=options.port, log_level="warning")
     return 0

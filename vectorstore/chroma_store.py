@@ -8,8 +8,10 @@ the passage text users see. The collection metadata records the embedding model 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +43,7 @@ class StoredChunk:
     metadata: dict[str, Any]
 
 
-def make_client(*, persist_dir: Path | None = None, host: str | None = None, port: int = 8000):
-    """An embedded persistent client, or an HTTP client for a Chroma server when ``host`` is set."""
+def _new_client(*, persist_dir: Path | None, host: str | None, port: int):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -58,22 +59,101 @@ def make_client(*, persist_dir: Path | None = None, host: str | None = None, por
     return chromadb.PersistentClient(path=str(persist_dir), settings=chroma_settings)
 
 
+class ClientHandle:
+    """A Chroma client that can be reopened, standing in for it (attributes pass through).
+
+    An embedded client never sees what another process wrote, and its stale index fails with
+    "Error finding id"; ``reopen`` replaces it by a fresh one. Everything in a process that uses
+    one store holds the same handle (``make_client`` hands it out), so a reopen reaches all of
+    them; ``epoch`` counts the reopens, so holders of derived objects know to rebuild them.
+    Handles of a server's or an in-memory client never need reopening."""
+
+    generation: Any = None  # the change marker its client was opened after (set by rag.index)
+
+    def __init__(self, client: Any, *, reopen: Callable[[], Any] | None = None) -> None:
+        self._client, self._reopen, self.epoch = client, reopen, 0
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    @property
+    def reopenable(self) -> bool:
+        return self._reopen is not None
+
+    def reopen(self) -> None:
+        if self._reopen is None:
+            return
+        try:
+            self._client.close()
+        except Exception as exc:  # an already broken client: a fresh one is all we need
+            log.debug("closing the old Chroma client failed: %s", exc)
+        self._client = self._reopen()
+        self.epoch += 1
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+_HANDLES: dict[Path, ClientHandle] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def make_client(
+    *, persist_dir: Path | None = None, host: str | None = None, port: int = 8000
+) -> ClientHandle:
+    """The process's client of an embedded persistent store (one per folder), an HTTP client of
+    a Chroma server when ``host`` is set, or a new in-memory store when neither is given."""
+    if host or persist_dir is None:
+        return ClientHandle(_new_client(persist_dir=None, host=host, port=port))
+    folder = Path(persist_dir).resolve()
+    with _HANDLES_LOCK:
+        if folder not in _HANDLES:
+            opener = partial(_new_client, persist_dir=folder, host=None, port=port)
+            _HANDLES[folder] = ClientHandle(opener(), reopen=opener)
+        return _HANDLES[folder]
+
+
+def max_batch_size(client: Any) -> int:
+    """The most records one write may carry (Chroma refuses larger batches)."""
+    getter = getattr(client, "get_max_batch_size", None)
+    try:
+        return max(1, int(getter())) if getter else 5000
+    except Exception:  # an old server without the endpoint
+        return 5000
+
+
 class ChromaStore:
     def __init__(self, *, client: Any, collection: str, embedder: Embedder) -> None:
-        from langchain_chroma import Chroma
-
         self.embedder = embedder
         self.collection_name = collection
-        self._client = client
-        expected = {"embedding_model": embedder.model_id, "embedding_dim": int(embedder.dimension)}
-        self._check_existing(expected)
+        self._handle = client if isinstance(client, ClientHandle) else ClientHandle(client)
+        self._expected = {"embedding_model": embedder.model_id, "embedding_dim": int(embedder.dimension)}
+        self._epoch = -1
+        self._bind()
+
+    @property
+    def _client(self) -> Any:
+        return self._handle.client
+
+    def _bind(self) -> None:
+        """(Re)create the langchain store over the handle's current client."""
+        from langchain_chroma import Chroma
+
+        self._check_existing(self._expected)
         self._vs = Chroma(
-            client=client,
-            collection_name=collection,
-            embedding_function=_LangChainEmbeddings(embedder),
-            collection_metadata=expected,
+            client=self._handle.client,
+            collection_name=self.collection_name,
+            embedding_function=_LangChainEmbeddings(self.embedder),
+            collection_metadata=self._expected,
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
+        self._epoch = self._handle.epoch
+        self.batch_size = max_batch_size(self._handle.client)
+
+    @property
+    def handle(self) -> ClientHandle:
+        return self._handle
 
     def _check_existing(self, expected: dict[str, Any]) -> None:
         names = {getattr(c, "name", c) for c in self._client.list_collections()}
@@ -91,40 +171,55 @@ class ChromaStore:
 
     @property
     def _collection(self):
+        if self._epoch != self._handle.epoch:
+            self._bind()
         return self._vs._collection
 
     def count(self) -> int:
         return self._collection.count()
 
     def all_metadata(self) -> list[StoredChunk]:
-        """Every chunk's id and metadata (no texts, no vectors): the registry of what is indexed."""
+        """Every record's id and metadata (no texts, no vectors): the registry of what is indexed."""
         got = self._collection.get(include=["metadatas"])
         return [StoredChunk(i, "", m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
         if not chunk_ids:
             return []
-        got = self._collection.get(ids=list(chunk_ids), include=["documents", "metadatas"])
-        by_id = {
-            i: StoredChunk(i, d or "", m or {})
-            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        by_id: dict[str, StoredChunk] = {}
+        for part in self._batches(list(chunk_ids)):
+            got = self._collection.get(ids=part, include=["documents", "metadatas"])
+            by_id.update(
+                (i, StoredChunk(i, d or "", m or {}))
+                for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            )
         return [by_id[i] for i in chunk_ids if i in by_id]
+
+    def _batches(self, items: list) -> Iterator[list]:
+        for start in range(0, len(items), self.batch_size):
+            yield items[start : start + self.batch_size]
 
     def upsert(
         self, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]], vectors: np.ndarray
     ) -> None:
-        if ids:
-            self._collection.upsert(ids=ids, documents=texts, metadatas=metadatas, embeddings=vectors)
+        """Write records in batches under the client's maximum batch size."""
+        for start in range(0, len(ids), self.batch_size):
+            stop = start + self.batch_size
+            self._collection.upsert(
+                ids=ids[start:stop],
+                documents=texts[start:stop],
+                metadatas=metadatas[start:stop],
+                embeddings=vectors[start:stop],
+            )
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
-        if ids:
-            self._collection.update(ids=ids, metadatas=metadatas)
+        for start in range(0, len(ids), self.batch_size):
+            stop = start + self.batch_size
+            self._collection.update(ids=ids[start:stop], metadatas=metadatas[start:stop])
 
     def delete(self, ids: Iterable[str]) -> None:
-        ids = list(ids)
-        for start in range(0, len(ids), 5000):
-            self._vs.delete(ids=ids[start : start + 5000])
+        for part in self._batches(list(ids)):
+            self._collection.delete(ids=part)
 
     def search(
         self,

@@ -26,10 +26,18 @@ from rag.api.schema import (
     question_and_history,
     rag_details,
 )
-from rag.errors import ConfigError, EmptyIndexError, GeneratorError, IndexMismatchError, RagError
+from rag.errors import (
+    ConfigError,
+    EmptyIndexError,
+    GeneratorError,
+    IndexMismatchError,
+    RagError,
+    UnknownDocumentError,
+)
 from rag.generate.markers import strip_reference_list
 from rag.pipeline import Assistant, open_knowledge_base
 from rag.prompts import load_prompts
+from rag.security import ApiKeyAuth, BodyLimit, FailureThrottle, check_bind, read_api_keys
 from rag.settings import Settings
 from rag.types import Answer
 
@@ -81,6 +89,7 @@ class KnowledgeBases:
 
 _STATUS = (
     (UnknownModelError, 404, "invalid_request_error", "model_not_found"),
+    (UnknownDocumentError, 404, "invalid_request_error", "document_not_found"),
     (EmptyIndexError, 503, "server_error", "knowledge_base_empty"),
     (GeneratorError, 502, "server_error", "generator_failed"),
     (IndexMismatchError, 500, "server_error", "index_mismatch"),
@@ -97,8 +106,13 @@ def _error_response(exc: Exception) -> JSONResponse:
     raise exc
 
 
-def create_app(knowledge_bases: KnowledgeBases) -> FastAPI:
+def create_app(knowledge_bases: KnowledgeBases, *, api_keys: tuple[str, ...] = ()) -> FastAPI:
+    """The API; with ``api_keys``, every route but ``/health`` needs ``Authorization: Bearer``."""
+    settings = knowledge_bases.default.settings
     app = FastAPI(title="tianfu-rag", description="Cited answers from Chinese policy documents")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    throttle = FailureThrottle(settings.login_max_failures)
+    app.add_middleware(ApiKeyAuth, keys=tuple(api_keys), throttle=throttle, open_paths=("/health",))
     answering = threading.Lock()
 
     @app.exception_handler(RequestValidationError)
@@ -140,6 +154,11 @@ def create_app(knowledge_bases: KnowledgeBases) -> FastAPI:
         try:
             assistant = knowledge_bases.get(body.model)
             question, history = question_and_history(body.messages)
+            if len(question) > settings.max_question_chars:
+                raise ValueError(
+                    f"the question has {len(question):,} characters, the limit is "
+                    f"{settings.max_question_chars:,} (max_question_chars)"
+                )
             options = {"k": body.k, "mode": body.mode, "doc_ids": set(body.doc_ids) if body.doc_ids else None}
             if not body.stream:
                 with answering:
@@ -215,9 +234,27 @@ def _event(data: dict[str, Any]) -> str:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    insecure: bool = False,
+    api_keys_file: str | None = None,
+) -> int:
+    """Run the API; beyond loopback it needs API keys (``api_keys``, ``api_keys_file``,
+    ``RAG_API_KEYS``) unless ``insecure``."""
+    import sys
+
     import uvicorn
 
-    app = create_app(KnowledgeBases.from_settings(settings))
-    uvicorn.run(app, host=host or settings.host, port=port or settings.api_port, log_level="info")
+    host = host or settings.host
+    keys = read_api_keys(settings, api_keys_file)
+    warning = check_bind(
+        host, authenticated=bool(keys), insecure=insecure, how="set api_keys_file or RAG_API_KEYS"
+    )
+    if warning:
+        print(f"rag api: {warning}", file=sys.stderr)
+    app = create_app(KnowledgeBases.from_settings(settings), api_keys=keys)
+    uvicorn.run(app, host=host, port=port or settings.api_port, log_level="info")
     return 0

@@ -70,3 +70,27 @@ def test_a_sentence_longer_than_the_ceiling_is_cut():
 def test_invalid_options_are_rejected_with_the_value(kwargs):
     with pytest.raises(ValueError, match=str(list(kwargs.values())[-1])):
         Chunker(**kwargs)
+
+
+def test_chunking_a_long_line_without_full_stops_is_linear(monkeypatch):
+    """The work (characters weighed) grows with the text, not with its square: a 1 MB line used
+    to be re-weighed from every cut to its end. Counted, not timed."""
+    import rag.chunk
+
+    weighed = {"chars": 0}
+
+    def counting(function):
+        def wrapper(text, *args):
+            weighed["chars"] += len(text)
+            return function(text, *args)
+
+        return wrapper
+
+    monkeypatch.setattr(rag.chunk, "text_weight", counting(rag.chunk.text_weight))
+    monkeypatch.setattr(rag.chunk, "cjk_count", counting(rag.chunk.cjk_count))
+    text = "四川省推进现代服务业高质量发展，" * 4000  # 64,000 characters, one sentence
+    chunks = Chunker()(Document("long", "long.txt", "sha", text))
+    assert weighed["chars"] <= 10 * len(text)
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:], strict=False))  # cut, not lost
+    assert all(text_weight(c.text) <= 460 for c in chunks)

@@ -1,5 +1,7 @@
 """Ingestion with a fake embedder and an in-memory Chroma: re-ingest, change, prune, mismatch."""
 
+import uuid
+
 import pytest
 
 from rag.errors import IndexMismatchError
@@ -76,3 +78,130 @@ def test_opening_with_another_embedding_model_is_a_clear_error(make_kb, corpus_c
 
     with pytest.raises(IndexMismatchError, match="re-index"):
         make_kb(embedder=Other())
+
+
+# --- issue 10: ids per source path, prune, batches, per-file failures, crash safety --------------
+
+
+def chunk_ids(kb) -> set[str]:
+    return {c.chunk_id for c in kb.store.all_metadata()}
+
+
+def test_same_file_name_in_two_folders_gives_two_documents_with_stable_ids(make_kb, tmp_path):
+    a, b = tmp_path / "A" / "notice.txt", tmp_path / "B" / "notice.txt"
+    for path, text in (
+        (a, "成都市发布第一号通知，内容关于公园。"),
+        (b, "绵阳市发布第二号通知，内容关于道路。"),
+    ):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    kb = make_kb()
+    assert kb.ingest([tmp_path / "A"]).added == ["notice"]
+    second = kb.ingest([tmp_path / "B"])
+    assert len(second.added) == 1 and second.added[0].startswith("notice~") and not second.updated
+    docs = {d.doc_id: d.source_path for d in kb.documents()}
+    assert docs == {"notice": str(a), second.added[0]: str(b)}
+    again = make_kb().ingest([tmp_path / "B", tmp_path / "A"])
+    assert again.wrote_nothing and sorted(again.unchanged) == sorted(docs)
+
+
+def test_a_moved_corpus_keeps_its_document_ids(make_kb, tmp_path, corpus_copy):
+    kb = make_kb()
+    kb.ingest([corpus_copy])
+    before = chunk_ids(kb)
+    moved = corpus_copy.rename(tmp_path / "moved")
+    report = kb.ingest([moved], prune=True)
+    assert sorted(report.updated) == sorted(p.stem for p in moved.glob("*.txt")) and not report.removed
+    assert report.chunks_written == 0 and chunk_ids(kb) == before  # nothing re-embedded
+    assert {d.source_path for d in kb.documents()} == {str(p) for p in moved.glob("*.txt")}
+
+
+def test_prune_removes_only_documents_whose_files_are_gone(make_kb, tmp_path, corpus_copy):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "extra.txt").write_text("德阳市的一份额外通知，关于绿化工作。", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([corpus_copy])
+    kb.ingest([other])
+    report = kb.ingest([other], prune=True)  # the corpus files were not named, but they exist
+    assert report.removed == [] and len(kb.documents()) == 6
+    (other / "extra.txt").unlink()
+    assert kb.ingest([corpus_copy], prune=True).removed == ["extra"]
+
+
+def test_an_ingest_over_chromas_max_batch_size_is_written_in_batches(make_kb, tmp_path):
+    records = "\n\n".join(f"{i}.记录{i}\n\n第{i}号记录：四川省服务业项目编号{i}。" for i in range(6000))
+    path = tmp_path / "records.txt"  # a numbered heading per record: 6,000 sections, 6,000 chunks
+    path.write_text(records, encoding="utf-8")
+    kb = make_kb()
+    assert kb.store.batch_size == kb.store.handle.get_max_batch_size() < 6000
+    report = kb.ingest([path])
+    assert report.chunks_written == 6000 and not report.failed
+    assert kb.store.count() == 6000 and len(kb.keyword) == 6000
+
+
+def test_a_bad_or_oversized_file_costs_only_itself(make_kb, corpus_copy):
+    (corpus_copy / "huge.txt").write_text("四" * 15_000, encoding="utf-8")
+    (corpus_copy / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    report = make_kb(max_document_chars=12_000).ingest([corpus_copy])
+    failed = dict(report.failed)
+    assert "document too long" in failed[str(corpus_copy / "huge.txt")]
+    assert "cannot parse DOCX" in failed[str(corpus_copy / "broken.docx")]
+    assert len(report.added) == 5
+
+
+def test_a_fifo_is_reported_and_skipped(make_kb, tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo.txt"
+    os.mkfifo(fifo)
+    report = make_kb().ingest([fifo])
+    assert report.failed == [
+        (str(fifo), f"cannot load {fifo}: not a regular file (a folder, FIFO or device): skipped")
+    ]
+
+
+class Killed(BaseException):
+    """Stands in for SIGKILL inside one process: nothing after it runs."""
+
+
+def killing(monkeypatch, kb, method: str, after_calls: int = 0):
+    real = getattr(kb.store, method)
+    calls = {"n": 0}
+
+    def dying(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > after_calls:
+            raise Killed(method)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(kb.store, method, dying)
+
+
+@pytest.mark.parametrize(
+    ("method", "after"), [("upsert", 0), ("upsert", 1), ("delete", 0), ("update_metadata", 0)]
+)
+def test_an_update_killed_at_any_step_is_completed_by_the_next_run(
+    monkeypatch, make_kb, corpus_copy, method, after
+):
+    kb = make_kb()
+    kb.ingest([corpus_copy])
+    path = next(corpus_copy.glob("003_*.txt"))
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace("更好推动高水平区域协调发展", "更好推动高质量区域协调发展")  # near the end:
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")  # the first chunks are kept, the last ones change
+    (corpus_copy / "new.txt").write_text("新增的一份文件：眉山市推进服务业发展。\n" * 40, encoding="utf-8")
+    dying = make_kb()
+    dying.store.batch_size = 3  # several writes per file, so a kill can land between them
+    killing(monkeypatch, dying, method, after)
+    with pytest.raises(Killed):
+        dying.ingest([corpus_copy])
+    resumed = make_kb().ingest([corpus_copy])
+    assert path.stem in resumed.updated + resumed.added or "new" in resumed.added
+    fresh = make_kb(collection=f"fresh-{uuid.uuid4().hex[:8]}")  # in-memory stores are shared
+    fresh.ingest([corpus_copy])
+    survivor = make_kb()
+    assert chunk_ids(survivor) == chunk_ids(fresh)
+    assert survivor.keyword.chunk_ids == {c.metadata["chunk_id"] for c in fresh.store.all_metadata()}
+    assert make_kb().ingest([corpus_copy]).wrote_nothing

@@ -274,3 +274,88 @@ def test_load_documents_reports_explicit_unsupported_file_and_duplicate_ids(tmp_
     assert [f.path for f in failures] == [str(second), str(odd)]
     assert "duplicate doc_id 'policy'" in failures[0].reason
     assert "unsupported file type '.csv'" in failures[1].reason
+
+
+# --- hostile input (issue 10) ----------------------------------------------------------------
+
+
+def _docx_with_document_xml(path: Path, body_bytes: int) -> Path:
+    """A real .docx whose word/document.xml is padded to ``body_bytes`` of paragraphs."""
+    import io
+    import zipfile
+
+    import docx
+
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("四川省现代服务业发展。")
+    document.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    paragraph = b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            if entry.filename != "word/document.xml":
+                target.writestr(entry, source.read(entry))
+                continue
+            head, tail = source.read(entry).split(b"<w:body>", 1)
+            with target.open("word/document.xml", "w") as out:
+                out.write(head + b"<w:body>")
+                for _ in range(body_bytes // len(paragraph)):
+                    out.write(paragraph)
+                out.write(tail)
+    return path
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "fifo.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(LoadError, match="not a regular file"):
+        load_document(fifo)
+
+
+def test_stray_nul_bytes_in_utf8_are_stripped_not_called_binary(tmp_path: Path) -> None:
+    raw = SIMPLIFIED.encode("utf-8")
+    raw = raw[:30] + b"\x00" + raw[30:60] + b"\x00\x00" + raw[60:]
+    document = load_document(_write(tmp_path / "nul.txt", raw))
+    assert document.text.strip() == SIMPLIFIED.strip() and "\x00" not in document.text
+
+
+def test_utf16_without_bom_is_still_utf16_not_utf8_with_nuls() -> None:
+    assert decode_text(SIMPLIFIED.encode("utf-16-le")) == SIMPLIFIED
+
+
+def test_a_document_over_the_character_limit_is_refused(tmp_path: Path) -> None:
+    from rag.load import LoadLimits
+
+    path = _write(tmp_path / "long.txt", ("四川" * 600).encode())
+    with pytest.raises(LoadError, match=r"document too long: 1,200 characters, the limit is 1,000"):
+        load_document(path, limits=LoadLimits(max_chars=1000))
+    big = _write(tmp_path / "big.txt", b"a" * 5000)
+    with pytest.raises(LoadError, match="at least 1,250 characters"):
+        load_document(big, limits=LoadLimits(max_chars=1000))  # refused from its size, unread
+
+
+def test_a_docx_bomb_is_refused_before_parsing(tmp_path: Path) -> None:
+    from rag.load import MB, LoadLimits
+
+    bomb = _docx_with_document_xml(tmp_path / "bomb.docx", 2 * MB)
+    assert bomb.stat().st_size < MB // 10
+    with pytest.raises(LoadError, match=r"archive unpacks to \d MB, the limit is 1 MB \(max_archive_mb\)"):
+        load_document(bomb, limits=LoadLimits(max_archive_bytes=MB))
+    small = _docx_with_document_xml(tmp_path / "small.docx", 1000)
+    assert "四川省现代服务业发展" in load_document(small, limits=LoadLimits(max_archive_bytes=MB)).text
+
+
+def test_a_zip_with_too_many_entries_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    from rag.load import LoadLimits
+
+    path = tmp_path / "many.docx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(30):
+            archive.writestr(f"part{i}.xml", "<x/>")
+    with pytest.raises(LoadError, match="archive has 30 entries, the limit is 10"):
+        load_document(path, limits=LoadLimits(max_archive_entries=10))

@@ -143,3 +143,45 @@ def test_document_rows_have_title_date_chunks_and_added_at(corpus_pool):
     rows = knowledge.document_rows(corpus_pool.get(corpus_pool.default_collection).kb.documents())
     first = rows[0]
     assert first[0].startswith("000") and first[2] == "2020-06-01" and first[4] > 0 and first[5][:2] == "20"
+
+
+def test_questions_are_answered_while_an_upload_embeds(corpus_pool, tmp_path):
+    """A big upload no longer holds the collection's write lock while it embeds (it held a chat
+    question for the whole upload)."""
+    import threading
+
+    from ui.handlers import Handlers
+
+    collection = corpus_pool.default_collection
+    kb = corpus_pool.get(collection).kb
+    embedding, release = threading.Event(), threading.Event()
+    real = kb.embedder.embed_passages
+
+    def slow(texts):
+        if threading.current_thread() is upload:  # only the upload's embedding waits
+            embedding.set()
+            release.wait(60)
+        return real(texts)
+
+    kb.embedder.embed_passages = slow
+    upload = threading.Thread(
+        target=knowledge.upload_files,
+        args=(corpus_pool, collection, [(write(tmp_path / "panda.txt", GOOD), "panda.txt")]),
+    )
+    upload.start()
+    try:
+        assert embedding.wait(30)
+        answered: list = []
+        ask = threading.Thread(
+            target=lambda: answered.extend(
+                Handlers(corpus_pool).ask_locked("集聚区有多少个？", None, collection, 5, "hybrid", [])
+            )
+        )
+        ask.start()
+        ask.join(30)
+        assert not ask.is_alive() and answered, "the question waited for the upload"
+    finally:
+        release.set()
+        upload.join(60)
+        kb.embedder.embed_passages = real
+    assert "panda" in {d.doc_id for d in kb.documents()}

@@ -1,0 +1,71 @@
+"""Settings: rag.toml and RAG_* values are read exactly or refused with one ConfigError."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.errors import ConfigError
+from rag.settings import Settings, load_settings
+
+
+def from_toml(tmp_path, text: str) -> Settings:
+    config = tmp_path / "rag.toml"
+    config.write_text(text, encoding="utf-8")
+    return load_settings(config, env={})
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("collection = 123", "collection must be text; got 123"),
+        ("chroma_host = 5", "chroma_host must be text; got 5"),
+        ("top_k = 1.7", "top_k has an invalid value 1.7: expected a whole number"),
+        ('top_k = "five"', "expected a whole number"),
+        ("top_k = true", "expected a whole number"),
+        (
+            'verify_citations = "maybe"',
+            "verify_citations has an invalid value 'maybe': expected true or false",
+        ),
+        ("verify_citations = 2", "expected true or false"),
+        ('llm_timeout = "soon"', "expected a number"),
+        ("data_dir = 3", "expected a folder"),
+        ("max_document_chars = 0", "max_document_chars must be at least 1"),
+        ('api_keys = ["has space"]', "api_keys must be non-empty and hold no spaces"),
+    ],
+)
+def test_a_wrong_value_in_rag_toml_is_one_config_error(tmp_path, line, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        from_toml(tmp_path, line + "\n")
+
+
+def test_exact_values_are_read_as_their_type(tmp_path):
+    settings = from_toml(
+        tmp_path,
+        'top_k = 7\ncandidates = 40.0\nverify_citations = "off"\nllm_timeout = 5\napi_keys = ["k1"]\n',
+    )
+    assert (settings.top_k, settings.candidates, settings.verify_citations) == (7, 40, False)
+    assert settings.llm_timeout == 5.0 and settings.api_keys == ("k1",)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("yes", True), ("ON", True), ("0", False), ("False", False)])
+def test_true_and_false_words_from_the_environment(tmp_path, raw, expected):
+    assert load_settings(env={"RAG_VERIFY_CITATIONS": raw}).verify_citations is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"), [("RAG_VERIFY_CITATIONS", "maybe"), ("RAG_TOP_K", "1.7"), ("RAG_TOP_K", "x")]
+)
+def test_a_wrong_environment_value_is_a_config_error(name, raw):
+    with pytest.raises(ConfigError, match="has an invalid value"):
+        load_settings(env={name: raw})
+
+
+def test_api_keys_from_the_environment_are_comma_separated():
+    assert load_settings(env={"RAG_API_KEYS": "abc, def,"}).api_keys == ("abc", "def")
+
+
+def test_settings_built_in_code_are_type_checked_too():
+    with pytest.raises(ConfigError, match="collection must be text"):
+        Settings(collection=123)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="top_k must be a whole number"):
+        Settings(top_k=1.7)  # type: ignore[arg-type]
