@@ -79,6 +79,12 @@ def hash_embedder() -> HashEmbedder:
     return HashEmbedder()
 
 
+@pytest.fixture(scope="session")
+def hash_embedder_class() -> type[HashEmbedder]:
+    """For fixtures wider than one test (they cannot use the function-scoped ``hash_embedder``)."""
+    return HashEmbedder
+
+
 CORPUS_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "corpus" / "sichuan"
 
 
