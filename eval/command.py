@@ -280,14 +280,7 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
     """``rag eval generate``: a draft test set from the knowledge base, for a person to review."""
     from tqdm import tqdm
 
-    from eval.generate import (
-        GenerateOptions,
-        TestsetGenerator,
-        chat_model_from_settings,
-        knowledge_base_passages,
-        write_draft,
-    )
-    from rag.errors import EmptyIndexError
+    from eval.generate import GenerateOptions, chat_model_from_settings, draft_testset, write_draft
     from rag.pipeline import open_knowledge_base
 
     langs = tuple(x.strip() for x in args.lang.split(",") if x.strip()) if args.lang else LANGS
@@ -298,13 +291,9 @@ def _generate(args: argparse.Namespace, settings: Settings) -> int:
         seed=args.seed or 0,
     )
     model, name = chat_model_from_settings(settings)  # refuses before anything is opened
-    passages = knowledge_base_passages(open_knowledge_base(settings))
-    if not passages:
-        raise EmptyIndexError(f"knowledge base '{settings.collection}' is empty: run `rag ingest` first")
+    kb = open_knowledge_base(settings)
     with tqdm(total=options.n, desc="Drafting", unit="q", disable=not settings.progress) as bar:
-        draft = TestsetGenerator(model, name=name).generate(
-            passages, options, progress=lambda d: bar.update(1)
-        )
+        draft = draft_testset(kb, model, options, name=name, progress=lambda _: bar.update(1))
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or settings.data_dir / "eval" / "generated" / f"{settings.collection}-{stamp}.jsonl"
     write_draft(draft, out)

@@ -155,12 +155,13 @@ def run_repeated(
     limit: int | None = None,
     judge: FaithfulnessJudge | None = None,
     stats: StatsConfig | None = None,
+    assistant: Assistant | None = None,
 ) -> tuple[list[EvalResult], dict[str, Any]]:
     """Run ``repeats`` times on one open knowledge base; each repeat is a full run folder
     (``out/repeat-N``), and the pooled run (returned) carries ``summary["repeat"]``."""
     if repeats < 2:
         raise ValueError(f"--repeat must be at least 2 to measure a spread; got {repeats}")
-    assistant = Assistant.from_settings(settings)
+    assistant = assistant or Assistant.from_settings(settings)
     runs, summaries = [], []
     for number in range(1, repeats + 1):
         results, summary = run_dataset(
