@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     api = sub.add_parser("api", help="serve an OpenAI-compatible API (POST /v1/chat/completions)")
     api.add_argument("--host", help="address to listen on (default: the host setting, 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default: the api_port setting, 8001)")
+    mcp = sub.add_parser("mcp", help="serve the knowledge base to MCP clients (stdio, or HTTP on loopback)")
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    mcp.add_argument("--host", help="with --transport http: a loopback address (default 127.0.0.1)")
+    mcp.add_argument(
+        "--port", type=int, help="with --transport http: port (default: the mcp_port setting, 8002)"
+    )
 
     from eval.command import add_arguments
 

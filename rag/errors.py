@@ -31,3 +31,7 @@ class GeneratorError(RagError):
 
 class ContextLengthError(GeneratorError):
     """The prompt does not fit the model's context window."""
+
+
+class MissingExtraError(RagError):
+    """A command needs an optional part of the install (an extra such as ``[ui]``) that is absent."""
