@@ -334,3 +334,49 @@ def test_beir_runs_retrieval_metrics_only(tmp_path, make_kb):
     q3 = results[2]
     assert len({r["doc_id"] for r in q3.retrieved}) == len(q3.retrieved)  # ranked per document
     assert {r["doc_id"] for r in q3.retrieved if r["relevant"]} == {"d_3", "d4"}
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_rag_eval_runs_the_standard_formats_for_real(tmp_path, xquad, monkeypatch, capsys):
+    """`rag eval` itself (packaged model, on-disk Chroma) over XQuAD in both scripts, English
+    questions over Chinese contexts, a SQuAD 2.0 file with an impossible question and a BEIR set."""
+    from rag.cli import main
+    from rag.settings import load_settings
+
+    models = load_settings().models_dir
+    data = tmp_path / "data"
+    data.mkdir()
+    if models.is_dir():
+        (data / "models").symlink_to(models, target_is_directory=True)
+    monkeypatch.setenv("RAG_DATA_DIR", str(data))
+    monkeypatch.setenv("RAG_PROGRESS", "false")
+    monkeypatch.delenv("RAG_CONFIG", raising=False)
+    squad2 = squad_file(tmp_path / "squad2.json", ZH, impossible={"u1": "四川省2035年的GDP目标是多少？"})
+    beir = write_beir(tmp_path / "mini-beir")
+    specs = {
+        "xquad.zh": str(xquad["zh"]),
+        "xquad.zh-Hant": str(xquad["zh-Hant"]),
+        "xquad.en-over-xquad.zh": f"xquad:{xquad['en']},{xquad['zh']}",
+        "squad2": str(squad2),
+        "mini-beir": f"beir:{beir}",
+    }
+    summaries = {}
+    for name, spec in specs.items():
+        out = tmp_path / "runs" / name
+        assert main(["eval", "--dataset", spec, "--out", str(out)]) == 0, name
+        printed = capsys.readouterr().out
+        assert f"dataset {name}:" in printed and "95% CI" in printed
+        summaries[name] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        assert (out / "report.html").is_file()
+    for name in ("xquad.zh", "xquad.zh-Hant", "xquad.en-over-xquad.zh"):
+        metrics = summaries[name]["metrics"]
+        assert metrics["n"] == 3 and metrics["hit@5"] == 1.0, (name, metrics)  # 3 paragraphs: always found
+        assert metrics["exact_match"] is not None
+    assert set(summaries["xquad.en-over-xquad.zh"]["by_lang"]) == {"en"}
+    assert set(summaries["xquad.zh-Hant"]["by_lang"]) == {"zh-Hant"}
+    assert summaries["squad2"]["metrics"]["n"] == 4
+    assert summaries["squad2"]["metrics"]["unanswerable_abstention"] is not None
+    beir_metrics = summaries["mini-beir"]["metrics"]
+    assert beir_metrics["n"] == 3 and beir_metrics["answer_correct"] is None
+    assert beir_metrics["hit@10"] == 1.0 and 0 < beir_metrics["ndcg@10"] <= 1
