@@ -149,7 +149,7 @@ class TestsetGenerator:
             missing = data.get("missing")
             note = missing.strip() if isinstance(missing, str) else ""
             base["generated"]["missing"] = note
-            return base | _unanswerable_fields(passage), ""
+            return base | _unanswerable_fields(), ""
         return _answerable(base, data, passage)
 
 
@@ -183,7 +183,7 @@ def _answerable(base: dict, data: dict, passage: SourcePassage) -> tuple[dict | 
     }, ""
 
 
-def _unanswerable_fields(passage: SourcePassage) -> dict[str, Any]:
+def _unanswerable_fields() -> dict[str, Any]:
     return {
         "doc": None,
         "evidence": [],

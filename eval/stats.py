@@ -51,10 +51,12 @@ class StatsConfig:
         unknown = sorted(set(table) - {"confidence", "alpha", "resamples", "seed"})
         if unknown:
             raise ConfigError(f"{path}: unknown [statistics] keys: {', '.join(unknown)}")
-        try:
-            return cls(**{k: type(getattr(cls, k))(v) for k, v in table.items()})
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{path}: [statistics] has an invalid value: {exc}") from exc
+        for key, value in table.items():
+            kinds = (int,) if key in ("resamples", "seed") else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                wanted = "an integer" if kinds == (int,) else "a number"
+                raise ConfigError(f"{path}: [statistics] {key} must be {wanted}; got {value!r}")
+        return cls(**{k: float(v) if k in ("confidence", "alpha") else v for k, v in table.items()})
 
 
 def _resampled_means(values: np.ndarray, config: StatsConfig) -> np.ndarray:

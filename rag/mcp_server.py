@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -32,6 +32,7 @@ INSTRUCTIONS = (
     "use a fact, cite its document (title, date) and quote the cited span."
 )
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+Result = TypeVar("Result", bound=BaseModel)
 
 
 class PassageResult(BaseModel):
@@ -146,7 +147,7 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
     shared = _Shared(factory)
     server = MCPServer(name="tianfu-rag", instructions=INSTRUCTIONS, version="0.1.0")
 
-    def call(work: Callable[[Assistant], BaseModel]) -> BaseModel:
+    def call(work: Callable[[Assistant], Result]) -> Result:
         with shared.lock:
             try:
                 return work(shared.get())
@@ -169,7 +170,7 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
             found = assistant.search(query, k=k, mode=mode, doc_ids=set(doc_ids) if doc_ids else None)
             return SearchResult(query=query, passages=[passage_result(p) for p in found.passages])
 
-        return call(work)  # type: ignore[return-value]
+        return call(work)
 
     @server.tool(annotations=READ_ONLY)
     def ask(question: str, k: int | None = None, doc_ids: list[str] | None = None) -> AskResult:
@@ -182,7 +183,7 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
         def work(assistant: Assistant) -> AskResult:
             return ask_result(assistant.ask(question, k=k, doc_ids=set(doc_ids) if doc_ids else None))
 
-        return call(work)  # type: ignore[return-value]
+        return call(work)
 
     @server.tool(annotations=READ_ONLY)
     def list_documents() -> DocumentList:
@@ -201,7 +202,7 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
             ]
             return DocumentList(collection=collection, documents=docs)
 
-        return call(work)  # type: ignore[return-value]
+        return call(work)
 
     @server.tool(annotations=READ_ONLY)
     def get_passage(chunk_id: str) -> PassageResult:
@@ -215,7 +216,7 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
                 raise ToolError(f"no passage {chunk_id!r} in knowledge base '{collection}'")
             return passage_result(stored_passage(found[0]), score=False)
 
-        return call(work)  # type: ignore[return-value]
+        return call(work)
 
     return server
 

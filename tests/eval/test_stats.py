@@ -82,6 +82,9 @@ def test_statistics_settings_are_validated(tmp_path):
     path.write_text("[statistics]\nalpah = 0.01\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown \\[statistics\\] keys: alpah"):
         StatsConfig.load(path)
+    path.write_text("[statistics]\nresamples = 2000.5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="resamples must be an integer; got 2000.5"):
+        StatsConfig.load(path)
     path.write_text("[statistics]\nalpha = 0.7\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="alpha must be within"):
         StatsConfig.load(path)
