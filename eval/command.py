@@ -30,7 +30,7 @@ from eval.grid import (
 from eval.items import LANGS
 from eval.judge import FaithfulnessJudge, judge_from_settings
 from eval.report import COMPARISON_FILE, REPORT_FILE, render_report, write_report
-from eval.runner import eval_collection, run_dataset, write_run
+from eval.runner import METRIC_KEYS, eval_collection, run_dataset, write_run
 from eval.runs import format_spread, load_run, run_repeated
 from eval.stats import StatsConfig, per_question
 from rag.errors import ConfigError
@@ -200,7 +200,9 @@ def format_summary(summary: dict) -> str:
     level = f"{round(100 * found.get('confidence', 0.95))}% CI"
     header = f"{'metric':<30}{'all':>8}  {level:<16}" + "".join(f"{lang:>9}" for lang in langs)
     lines = [f"dataset {summary['dataset']}: {summary['metrics']['n']} questions", header, "-" * len(header)]
-    for name in SHOWN:
+    known = {*SHOWN, *METRIC_KEYS, "n"}
+    newer = [k for k in summary["metrics"] if k not in known]  # metrics the runner learnt since
+    for name in (*SHOWN, *newer):
         values = [summary["metrics"].get(name)] + [summary["by_lang"][lang].get(name) for lang in langs]
         if all(v is None for v in values):
             continue

@@ -89,3 +89,16 @@ def test_statistics_settings_are_validated(tmp_path):
     with pytest.raises(ConfigError, match="alpha must be within"):
         StatsConfig.load(path)
     assert StatsConfig.load() == StatsConfig()  # the committed eval/gate.toml holds the defaults
+
+
+def test_metrics_the_runner_learns_later_get_intervals_in_the_console(results):
+    from eval.command import format_summary
+    from eval.runner import summarize
+
+    for r in results:
+        r.metrics["selective_accuracy"] = 1.0 if r.id != "q2" else 0.0  # a metric added later
+    summary = summarize(results) | {"dataset": "t"}
+    assert summary["intervals"]["metrics"]["selective_accuracy"] == [0.0, 1.0]  # whatever is recorded
+    summary["metrics"]["selective_accuracy"] = 0.6667  # once METRIC_KEYS lists it
+    line = next(x for x in format_summary(summary).splitlines() if x.startswith("selective_accuracy"))
+    assert "[0.000, 1.000]" in line
