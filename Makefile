@@ -1,44 +1,58 @@
 # The two commands a new user needs: `make serve` (assistant on the bundled corpus) and `make test`.
+# Each installs what it needs: the core (library and CLI: `pip install -e .`), then the extras.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+CORE_STAMP := $(VENV)/.core-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 LOCAL_STAMP := $(VENV)/.local-llm-stamp
+DEV_EXTRAS := test,bench,ui,api,mcp
 
 .PHONY: install serve test lint bench train clean
 
-$(STAMP): pyproject.toml
+$(CORE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# CPU torch first, or pip pulls a multi-GB CUDA build for sentence-transformers.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# `make serve`: the web UI on top of the core.
+$(SERVE_STAMP): $(CORE_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[ui]'
+	touch $@
+
+# Development: tests, benchmarks and every server (rag serve, rag api, rag mcp).
+$(DEV_STAMP): $(CORE_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$(DEV_EXTRAS)]'
+	touch $@
 
 # The in-process GGUF backend (llama-cpp-python compiles: ~9 minutes on 2 cores, once per machine
 # thanks to pip's wheel cache). `make serve` does not need it; the tests exercise it for real.
-$(LOCAL_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,local]'
-	touch $(LOCAL_STAMP)
+$(LOCAL_STAMP): $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$(DEV_EXTRAS),local]'
+	touch $@
 
-install: $(STAMP)
+install: $(DEV_STAMP)
 
-serve: $(STAMP)
+serve: $(SERVE_STAMP)
 	$(BIN)/rag ingest
 	$(BIN)/rag serve
 
-test: $(STAMP) $(LOCAL_STAMP)
+test: $(LOCAL_STAMP)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 # The evidence model (rag/generate/evidence_model.json) from CMRC 2018 trial and DRCD dev, with its
 # held-out quality in bench/results/evidence_model.json. Deterministic; minutes on two cores.
-train: $(STAMP)
+train: $(DEV_STAMP)
 	$(BIN)/rag train
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/retrieval.py
 	$(BIN)/python bench/ingest.py
 

@@ -1,126 +1,79 @@
-"""Eval datasets: our JSONL format, and SQuAD-format files adapted to it (paragraph = document)."""
+"""Eval datasets by name or path: our JSONL format (``eval/datasets/README.md``), SQuAD-format files
+(SQuAD 1.1/2.0, CMRC, DRCD, XQuAD, MLQA), aligned XQuAD/MLQA pairs and BEIR retrieval sets.
+
+Specs ``rag eval --dataset`` accepts:
+- ``sichuan``, ``cmrc``, ``drcd``, ``cmrc-en``: the named sets;
+- ``FILE.jsonl``: our format; ``FILE.json``: a SQuAD-format file (one document per paragraph);
+- ``xquad:QUESTIONS.json,CONTEXTS.json`` (or ``mlqa:``): the questions of one language over the
+  paragraphs and answers of another, matched by question id;
+- ``beir:FOLDER`` or ``beir:FOLDER@SPLIT`` (or a folder holding ``corpus.jsonl``): a retrieval set.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from eval.beir import beir_to_dataset
+from eval.items import LANGS, Dataset, EvalItem, get_field, get_text, read_jsonl, safe_id
+from eval.squad import aligned_to_dataset, squad_to_dataset
 from rag.errors import ConfigError
 from rag.settings import PROJECT_ROOT
 
 DATASETS_DIR = PROJECT_ROOT / "eval" / "datasets"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
-LANGS = ("zh-Hans", "zh-Hant", "en")
-# Questions that only make sense next to their paragraph ("in this text …") are left out.
-_DEICTIC = re.compile(r"文中|本文|本段|该段|這段|这段|上文|此段|文章")
+NAMED = ("sichuan", "cmrc", "drcd", "cmrc-en")
+
+__all__ = ["Dataset", "EvalItem", "LANGS", "load_jsonl", "parse_item", "resolve_dataset", "squad_to_dataset"]
 
 
-@dataclass(frozen=True)
-class EvalItem:
-    id: str
-    question: str
-    lang: str
-    doc: str | None
-    evidence: tuple[str, ...]
-    answer: tuple[tuple[str, ...], ...]
-    answerable: bool
-    tags: tuple[str, ...] = ()
-    squad_answers: tuple[str, ...] = ()  # gold spans, for exact match / token F1
-
-
-@dataclass(frozen=True)
-class Dataset:
-    name: str
-    items: list[EvalItem]
-    corpus: list[Path] | None  # None: the configured corpus (the bundled one by default)
-    source: str = ""
-    notes: list[str] = field(default_factory=list)
-
-
-def parse_item(data: dict, where: str) -> EvalItem:
-    required = ("id", "question", "lang", "doc", "evidence", "answer", "answerable")
-    missing = [k for k in required if k not in data]
-    if missing:
-        raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}")
-    if data["lang"] not in LANGS:
-        raise ConfigError(f"{where}: lang must be one of {', '.join(LANGS)}; got {data['lang']!r}")
-    answer = data["answer"]
-    if not isinstance(answer, list) or not all(isinstance(g, list) for g in answer):
-        raise ConfigError(f"{where}: answer must be a list of lists of alternatives")
+def parse_item(data: object, where: str) -> EvalItem:
+    """One line of our JSONL format; a bad field is one error naming it."""
+    qid = get_text(data, "id", where, number_ok=True)
+    question = get_text(data, "question", where)
+    lang = get_field(data, "lang", str, where)
+    if lang not in LANGS:
+        raise ConfigError(f"{where}: field 'lang' must be one of {', '.join(LANGS)}; got {lang!r}")
+    doc = get_field(data, "doc", str, where, default=None)
+    if "doc" not in data:  # type: ignore[operator]  # get_field checked it is an object
+        raise ConfigError(f"{where}: missing field 'doc' (null for an unanswerable question)")
+    evidence = get_field(data, "evidence", list, where)
+    if not all(isinstance(e, str) for e in evidence):
+        raise ConfigError(f"{where}: field 'evidence' must be a list of strings")
+    answer = get_field(data, "answer", list, where)
+    if not all(isinstance(g, list) and all(isinstance(a, str) for a in g) for g in answer):
+        raise ConfigError(f"{where}: field 'answer' must be a list of lists of alternatives (strings)")
+    answerable = get_field(data, "answerable", bool, where)
+    tags = get_field(data, "tags", list, where, default=[])
+    golds = get_field(data, "answers", list, where, default=[])
     return EvalItem(
-        id=str(data["id"]),
-        question=str(data["question"]),
-        lang=data["lang"],
-        doc=data["doc"],
-        evidence=tuple(data["evidence"]),
-        answer=tuple(tuple(str(a) for a in group) for group in answer),
-        answerable=bool(data["answerable"]),
-        tags=tuple(data.get("tags", ())),
-        squad_answers=tuple(data.get("answers", ())),
+        id=qid,
+        question=question,
+        lang=lang,
+        doc=doc,
+        evidence=tuple(evidence),
+        answer=tuple(tuple(group) for group in answer),
+        answerable=answerable,
+        tags=tuple(str(t) for t in tags),
+        squad_answers=tuple(str(g) for g in golds),
     )
 
 
 def load_jsonl(path: Path) -> list[EvalItem]:
-    items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number}: not valid JSON: {exc}") from exc
-        items.append(parse_item(data, f"{path}:{number}"))
-    ids = [i.id for i in items]
-    if len(set(ids)) != len(ids):
-        raise ConfigError(f"{path}: duplicate question ids")
+    items: list[EvalItem] = []
+    seen: dict[str, str] = {}
+    for where, data in read_jsonl(path):
+        item = parse_item(data, where)
+        if item.id in seen:
+            raise ConfigError(f"{where}: field 'id': {item.id!r} repeats {seen[item.id]}")
+        seen[item.id] = where
+        items.append(item)
+    if not items:
+        raise ConfigError(f"{path}: no questions")
     return items
 
 
-def squad_to_dataset(path: Path, corpus_dir: Path, *, name: str) -> Dataset:
-    """Each paragraph becomes a document ``<corpus_dir>/<paragraph id>.txt``; each question an item."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    corpus_dir.mkdir(parents=True, exist_ok=True)
-    items: list[EvalItem] = []
-    for article in data["data"]:
-        for paragraph in article["paragraphs"]:
-            doc_id = _safe_id(str(paragraph["id"]))
-            target = corpus_dir / f"{doc_id}.txt"
-            if not target.exists() or target.read_text(encoding="utf-8") != paragraph["context"]:
-                target.write_text(paragraph["context"], encoding="utf-8")
-            for qa in paragraph["qas"]:
-                question = qa["question"].strip()
-                if not question or _DEICTIC.search(question):
-                    continue
-                golds = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
-                items.append(
-                    EvalItem(
-                        str(qa["id"]),
-                        question,
-                        _script(question),
-                        doc_id,
-                        golds,
-                        (golds,),
-                        True,
-                        squad_answers=golds,
-                    )
-                )
-    return Dataset(name, items, [corpus_dir], source=str(path))
-
-
-def _script(text: str) -> str:
-    from rag.textnorm import detect_language
-
-    return detect_language(text)
-
-
-def _safe_id(raw: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", raw)
-
-
 def resolve_dataset(spec: str, *, data_dir: Path) -> Dataset:
-    """A dataset by name (sichuan, cmrc, drcd, cmrc-en) or path (our JSONL, or a SQuAD JSON file)."""
+    """A dataset by name or path (see the module docstring for the specs)."""
     corpora = data_dir / "eval" / "corpora"
     named = {
         "sichuan": lambda: Dataset("sichuan", load_jsonl(DATASETS_DIR / "sichuan.jsonl"), None),
@@ -133,16 +86,47 @@ def resolve_dataset(spec: str, *, data_dir: Path) -> Dataset:
         "cmrc-en": lambda: _cmrc_english(corpora),
     }
     if spec in named:
-        try:
-            return named[spec]()
-        except FileNotFoundError as exc:
-            raise ConfigError(f"dataset {spec!r} needs {exc.filename}, which is missing") from exc
+        for needed in _named_files(spec):
+            if not needed.is_file():
+                raise ConfigError(f"dataset {spec!r} needs {needed}, which is missing")
+        return named[spec]()
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in ("xquad", "mlqa"):
+        return _aligned(spec, rest, corpora)
+    if sep and kind == "beir":
+        folder, _, split = rest.partition("@")
+        path = Path(folder)
+        return beir_to_dataset(path, corpora / safe_id(path.name), name=path.name, split=split or "test")
     path = Path(spec)
+    if path.is_dir() and (path / "corpus.jsonl").is_file():
+        return beir_to_dataset(path, corpora / safe_id(path.name), name=path.name)
     if not path.is_file():
-        raise ConfigError(f"no dataset named {spec!r} ({', '.join(named)}) and no such file")
+        raise ConfigError(
+            f"no dataset named {spec!r} ({', '.join(NAMED)}) and no such file; "
+            "other specs: FILE.jsonl, FILE.json (SQuAD), xquad:QUESTIONS.json,CONTEXTS.json, beir:FOLDER"
+        )
     if path.suffix == ".json":
-        return squad_to_dataset(path, corpora / _safe_id(path.stem), name=path.stem)
+        return squad_to_dataset(path, corpora / safe_id(path.stem), name=path.stem)
     return Dataset(path.stem, load_jsonl(path), None, source=str(path))
+
+
+def _named_files(spec: str) -> list[Path]:
+    cmrc = SHARED_DATASETS / "cmrc2018" / "cmrc2018_trial.json"
+    return {
+        "sichuan": [DATASETS_DIR / "sichuan.jsonl"],
+        "cmrc": [cmrc],
+        "drcd": [SHARED_DATASETS / "drcd" / "DRCD_dev.json"],
+        "cmrc-en": [cmrc, DATASETS_DIR / "cmrc_trial_en.jsonl"],
+    }[spec]
+
+
+def _aligned(spec: str, rest: str, corpora: Path) -> Dataset:
+    parts = [p for p in rest.split(",") if p]
+    if len(parts) != 2:
+        raise ConfigError(f"{spec!r}: expected {spec.split(':')[0]}:QUESTIONS.json,CONTEXTS.json")
+    questions, contexts = Path(parts[0]), Path(parts[1])
+    name = f"{questions.stem}-over-{contexts.stem}"
+    return aligned_to_dataset(questions, contexts, corpora / safe_id(contexts.stem), name=name)
 
 
 def _cmrc_english(corpora: Path) -> Dataset:
@@ -150,21 +134,19 @@ def _cmrc_english(corpora: Path) -> Dataset:
         SHARED_DATASETS / "cmrc2018" / "cmrc2018_trial.json", corpora / "cmrc", name="cmrc"
     )
     items = []
-    for line in (DATASETS_DIR / "cmrc_trial_en.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            golds = tuple(row["answers"])
-            items.append(
-                EvalItem(
-                    row["id"],
-                    row["question"],
-                    "en",
-                    _safe_id(row["doc"]),
-                    golds,
-                    (golds,),
-                    True,
-                    tags=("cross_lingual",),
-                    squad_answers=golds,
-                )
+    for where, row in read_jsonl(DATASETS_DIR / "cmrc_trial_en.jsonl"):
+        golds = tuple(get_field(row, "answers", list, where))
+        items.append(
+            EvalItem(
+                get_text(row, "id", where),
+                get_text(row, "question", where),
+                "en",
+                safe_id(get_text(row, "doc", where)),
+                golds,
+                (golds,),
+                True,
+                tags=("cross_lingual",),
+                squad_answers=golds,
             )
+        )
     return Dataset("cmrc-en", items, cmrc.corpus, source="eval/datasets/cmrc_trial_en.jsonl")

@@ -25,10 +25,13 @@ def reciprocal_rank(relevant: Sequence[bool], k: int = 10) -> float:
     return 1.0 / rank if rank else 0.0
 
 
-def ndcg_at_k(relevant: Sequence[bool], k: int = 10) -> float:
-    """Binary-relevance nDCG: every relevant item gains 1, discounted by log2(rank + 1)."""
+def ndcg_at_k(relevant: Sequence[bool], k: int = 10, *, total_relevant: int | None = None) -> float:
+    """Binary-relevance nDCG: every relevant item gains 1, discounted by log2(rank + 1). The ideal
+    ranking holds ``total_relevant`` items when the number is known (retrieval sets with qrels),
+    otherwise the relevant items that were retrieved."""
     gains = [1.0 / math.log2(i + 1) for i, hit in enumerate(relevant[:k], start=1) if hit]
-    ideal_hits = min(sum(1 for hit in relevant if hit), k)
+    found = sum(1 for hit in relevant if hit)
+    ideal_hits = min(found if total_relevant is None else max(total_relevant, found), k)
     ideal = sum(1.0 / math.log2(i + 1) for i in range(1, ideal_hits + 1))
     return sum(gains) / ideal if ideal else 0.0
 

@@ -11,6 +11,7 @@ from typing import Any
 from eval import svg
 from eval.gate import Comparison
 from eval.report_assets import SCRIPT, STYLE
+from eval.report_questions import questions_section
 from eval.runner import METRIC_KEYS
 
 REPORT_FILE = "report.html"
@@ -68,7 +69,8 @@ def render_report(summary: dict, results: list[dict], comparison: dict | Compari
         _comparison_section(comparison, results) if comparison else "",
         _charts_section(summary, results),
         _summary_section(summary),
-        _questions_section(results, comparison),
+        _repeat_section(summary),
+        questions_section(results, comparison),
     ]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -127,12 +129,18 @@ def _header(summary: dict) -> str:
     ]
     meta = " · ".join(f"{_e(k)} <code>{_e(v)}</code>" for k, v in facts if v not in (None, ""))
     faith = summary.get("faithfulness")
+    found = summary.get("intervals", {}).get("metrics", {})
+
+    def card(name: str) -> str:
+        ci = found.get(name)
+        return _fmt(metrics.get(name)) + (f"<i>{_ci(ci)}</i>" if ci else "")
+
     cards = [
         ("questions", str(metrics.get("n", "—"))),
-        ("pass rate", _fmt(metrics.get("pass_rate"))),
-        ("answer correct", _fmt(metrics.get("answer_correct"))),
-        ("hit@5", _fmt(metrics.get("hit@5"))),
-        ("citation precision", _fmt(metrics.get("citation_precision"))),
+        ("pass rate", card("pass_rate")),
+        ("answer correct", card("answer_correct")),
+        ("hit@5", card("hit@5")),
+        ("citation precision", card("citation_precision")),
         ("faithfulness", _fmt(faith) if isinstance(faith, float | int) else "—"),
         ("latency p50", f"{_e(latency.get('p50_ms', '—'))} ms"),
     ]
@@ -142,6 +150,21 @@ def _header(summary: dict) -> str:
         '<div class="cards">'
         + "".join(f"<div class=card><b>{value}</b><span>{_e(label)}</span></div>" for label, value in cards)
         + "</div>"
+        + _intervals_note(summary)
+    )
+
+
+def _ci(ci: list[float] | tuple[float, float]) -> str:
+    return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def _intervals_note(summary: dict) -> str:
+    found = summary.get("intervals")
+    if not found:
+        return ""
+    return (
+        f"<p class=small>Brackets: {round(100 * found.get('confidence', 0.95))}% bootstrap confidence "
+        f"intervals over questions ({_e(found.get('resamples'))} resamples, seed {_e(found.get('seed'))}).</p>"
     )
 
 
@@ -149,9 +172,16 @@ def _summary_section(summary: dict) -> str:
     langs = list(summary.get("by_lang", {}))
     blocks = [summary.get("metrics", {})] + [summary["by_lang"][lang] for lang in langs]
     head = "".join(f"<th class=num>{_e(c)}</th>" for c in ["all", *langs])
+    found = summary.get("intervals", {})
+    ci_blocks = [found.get("metrics", {})] + [found.get("by_lang", {}).get(lang, {}) for lang in langs]
     rows = []
-    for name in SUMMARY_ROWS:
-        cells = "".join(f"<td class=num>{_fmt(b.get(name))}</td>" for b in blocks)
+    for name in _summary_rows(summary):
+        cells = "".join(
+            f"<td class=num>{_fmt(b.get(name))}"
+            + (f"<br><span class=ci>{_ci(c[name])}</span>" if c.get(name) else "")
+            + "</td>"
+            for b, c in zip(blocks, ci_blocks, strict=True)
+        )
         rows.append(
             f"<tr><td>{_e(name)}</td>{cells}<td class=desc>{_e(DESCRIPTIONS.get(name, ''))}</td></tr>"
         )
@@ -175,6 +205,39 @@ def _summary_section(summary: dict) -> str:
     )
 
 
+def _summary_rows(summary: dict) -> list[str]:
+    """The known metrics in their order, then any other metric the run recorded."""
+    known = list(SUMMARY_ROWS)
+    extra = [k for k in summary.get("metrics", {}) if k not in known and k != "n"]
+    return known + extra
+
+
+def _repeat_section(summary: dict) -> str:
+    repeat = summary.get("repeat")
+    if not repeat:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(name)}</td>"
+        + "".join(f"<td class=num>{_fmt(v.get(k))}</td>" for k in ("mean", "sd", "min", "max"))
+        + "</tr>"
+        for name, v in repeat.get("metrics", {}).items()
+    )
+    unstable = repeat.get("unstable", {})
+    items = "".join(
+        f'<li><a href="#q-{_e(q)}">{_e(q)}</a> {_e(" ".join("pass" if ok else "fail" for ok in passed))}</li>'
+        for q, passed in unstable.items()
+    )
+    return (
+        f"<h2>Spread over {_e(repeat.get('n'))} repeats</h2><div class=side><table><thead><tr>"
+        "<th>metric</th><th class=num>mean</th><th class=num>sd</th><th class=num>min</th>"
+        f"<th class=num>max</th></tr></thead><tbody>{rows}</tbody></table><div class=flips>"
+        f"<h3>Pass/fail changed between repeats: {len(unstable)}</h3>"
+        + (f"<ul class=plain>{items}</ul>" if items else "")
+        + "</div></div><p class=small>Per question, the metrics above the spread are averaged over the "
+        "repeats and a question passes when most repeats pass.</p>"
+    )
+
+
 def _comparison_section(comparison: dict, results: list[dict]) -> str:
     regressed = comparison.get("regressed")
     banner = (
@@ -188,15 +251,22 @@ def _comparison_section(comparison: dict, results: list[dict]) -> str:
     for row in comparison.get("rows", []):
         delta = row.get("delta")
         css = "" if delta is None or abs(delta) < 1e-9 else (" class=up" if delta > 0 else " class=down")
-        status = (
-            "<b class=no>REGRESSED</b>"
-            if row.get("regressed")
-            else ("ok" if row.get("tolerance") is not None else "<span class=small>not gated</span>")
-        )
+        if row.get("regressed"):
+            status = "<b class=no>REGRESSED</b>"
+        elif row.get("beyond_tolerance"):
+            status = f"<span class=small>{_e(row.get('status', 'drop not significant'))}</span>"
+        else:
+            status = "ok" if row.get("tolerance") is not None else "<span class=small>not gated</span>"
+        paired = row.get("paired") or {}
+        ci = _signed_ci(paired["ci"]) if paired.get("ci") else "—"
+        tested = paired.get("test") not in (None, "none needed")
+        p_value = f"{paired['p_value']:.3f}" if tested else "—"
+        test = _e(paired.get("test", "—")) if paired else "—"
         rows.append(
             f"<tr{' class=regressed' if row.get('regressed') else ''}><td>{_e(row['metric'])}</td>"
             f"<td class=num>{_fmt(row.get('baseline'))}</td><td class=num>{_fmt(row.get('now'))}</td>"
             f"<td class=num><span{css}>{'—' if delta is None else f'{delta:+.3f}'}</span></td>"
+            f"<td class=num>{ci}</td><td class=num>{p_value}</td><td class=small>{test}</td>"
             f"<td class=num>{_fmt(row.get('tolerance'), 2)}</td><td>{status}</td></tr>"
         )
     by_id = {r["id"]: r for r in results}
@@ -212,17 +282,32 @@ def _comparison_section(comparison: dict, results: list[dict]) -> str:
             for q in ids
         )
         lists.append(f"<h3>{_e(heading)}: {len(ids)}</h3>" + (f"<ul class=plain>{items}</ul>" if ids else ""))
+    paired = comparison.get("paired_questions")
+    how = (
+        f"<p class=small>Paired over {_e(paired)} questions: a drop beyond tolerance regresses only when "
+        f"its one-sided p is below {_e(comparison.get('alpha'))} (McNemar's exact test for pass/fail "
+        "metrics, paired bootstrap otherwise).</p>"
+        if paired is not None
+        else "<p class=small>The baseline has no per-question values: compared on tolerances alone, "
+        "without significance tests.</p>"
+    )
     return (
         "<h2>Baseline comparison</h2>"
         + banner
         + (f"<p class=meta>baseline {about}</p>" if about else "")
+        + how
         + "<div class=side><table><thead><tr><th>metric</th><th class=num>baseline</th><th class=num>now</th>"
-        "<th class=num>delta</th><th class=num>tolerance</th><th>status</th></tr></thead><tbody>"
+        "<th class=num>delta</th><th class=num>CI of delta</th><th class=num>p</th><th>test</th>"
+        "<th class=num>tolerance</th><th>status</th></tr></thead><tbody>"
         + "".join(rows)
         + "</tbody></table><div class=flips>"
         + "".join(lists)
         + "</div></div>"
     )
+
+
+def _signed_ci(ci: list[float]) -> str:
+    return f"[{ci[0]:+.3f}, {ci[1]:+.3f}]"
 
 
 def _charts_section(summary: dict, results: list[dict]) -> str:
@@ -291,124 +376,3 @@ def _charts_section(summary: dict, results: list[dict]) -> str:
 def _failure_counts(results: list[dict], reasons: list[str], lang: str) -> list[float | None]:
     rows = [r for r in results if lang in ("all", r["lang"])]
     return [float(sum(1 for r in rows if f in r.get("failures", []))) for f in reasons] or [0.0]
-
-
-def _questions_section(results: list[dict], comparison: dict | None) -> str:
-    failing = set((comparison or {}).get("now_failing", []))
-    passing = set((comparison or {}).get("now_passing", []))
-    langs = sorted({r["lang"] for r in results})
-    rows = []
-    for r in results:
-        flip = "down" if r["id"] in failing else "up" if r["id"] in passing else ""
-        rows.append(
-            f'<tr id="q-{_e(r["id"])}" data-status="{"pass" if r["passed"] else "fail"}" '
-            f'data-lang="{_e(r["lang"])}" data-flip="{flip}">'
-            f"<td>{_e(r['id'])}{_flip_badge(flip)}</td><td>{_e(r['lang'])}</td>"
-            f"<td>{_question_cell(r)}</td><td>{_answer_cell(r)}</td><td>{_citations_cell(r)}</td>"
-            f"<td>{_retrieval_cell(r)}</td><td>{_result_cell(r)}</td></tr>"
-        )
-    options = "".join(f'<option value="{_e(lang)}">{_e(lang)}</option>' for lang in langs)
-    flipped = '<option value="flipped">flipped vs baseline</option>' if failing or passing else ""
-    return (
-        "<h2>Questions</h2><div class=controls>"
-        '<input id="filter-text" type="search" placeholder="Filter: words in the question, answer, ids…">'
-        '<select id="filter-status"><option value="all">pass and fail</option><option value="pass">pass'
-        f'</option><option value="fail">fail</option>{flipped}</select>'
-        f'<select id="filter-lang"><option value="all">all languages</option>{options}</select>'
-        '<span id="filter-count"></span></div>'
-        '<table id="questions"><thead><tr><th>id</th><th>lang</th><th>question</th><th>answer</th>'
-        "<th>citations</th><th>retrieval</th><th>result</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
-
-
-def _flip_badge(flip: str) -> str:
-    if not flip:
-        return ""
-    text = "pass → fail" if flip == "down" else "fail → pass"
-    return f"<br><span class='pill flip'>{text}</span>"
-
-
-def _question_cell(r: dict) -> str:
-    tags = list(dict.fromkeys(([] if r.get("answerable", True) else ["unanswerable"]) + r.get("tags", [])))
-    badges = " ".join(f"<span class='pill tag'>{_e(t)}</span>" for t in tags)
-    return f"{_e(r['question'])}<br>{badges}" if badges else _e(r["question"])
-
-
-def _answer_cell(r: dict) -> str:
-    parts = [f"<div class=clip>{_e(r.get('answer', ''))}</div>"]
-    if r.get("support") is not None:
-        parts.append(f"<div class=small>support {_fmt(r['support'])}</div>")
-    if r.get("answerability") is not None:
-        parts.append(f"<div class=small>answerability {_fmt(r['answerability'])}</div>")
-    notes = r.get("verification_notes") or []
-    if notes:
-        parts.append("<ul class='plain small'>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
-    judged = r.get("judged") or []
-    if judged:
-        verdicts = "".join(
-            f"<li class={'ok' if j.get('supported') else 'no'}>"
-            f"{'✓' if j.get('supported') else '✗' if j.get('supported') is False else '?'} {_e(j['sentence'])}</li>"
-            for j in judged
-        )
-        parts.append(f"<div class=small>judge: faithfulness {_fmt(r['metrics'].get('faithfulness'))}</div>")
-        parts.append(f"<ul class='plain small'>{verdicts}</ul>")
-    if r.get("judge_error"):
-        parts.append(f"<div class=small>judge: {_e(r['judge_error'])}</div>")
-    return "".join(parts)
-
-
-def _citation_items(citations: list[dict]) -> str:
-    items = []
-    for c in citations:
-        mark = (
-            "<span class=ok>✓ evidence</span>" if c.get("relevant") else "<span class=no>✗ no evidence</span>"
-        )
-        where = f" · chars {_e(c['doc_start'])}–{_e(c['doc_end'])}" if "doc_start" in c else ""
-        span = c.get("span", "")
-        short = span if len(span) <= 280 else span[:280] + "…"
-        items.append(
-            f"<li>[{_e(c['n'])}] <span class=doc>{_e(c['doc_id'])}{where}</span> {mark}<br>"
-            f"{_highlighted(short, c.get('highlights') or [])}</li>"
-        )
-    return "".join(items)
-
-
-def _highlighted(text: str, highlights: list[str]) -> str:
-    """``text`` escaped, with the answer spans the answer singled out in <mark>."""
-    html = _e(text)
-    for piece in highlights:
-        escaped = _e(piece)
-        if escaped and escaped in html:
-            html = html.replace(escaped, f"<mark>{escaped}</mark>", 1)
-    return html
-
-
-def _citations_cell(r: dict) -> str:
-    citations = r.get("citations", [])
-    html = (
-        f"<ul class=cites>{_citation_items(citations)}</ul>" if citations else "<span class=small>none</span>"
-    )
-    before = r.get("unverified_citations")
-    if before is not None and len(before) != len(citations):
-        html += (
-            f"<details><summary class=small>before verification: {len(before)}</summary>"
-            f"<ul class=cites>{_citation_items(before)}</ul></details>"
-        )
-    return html
-
-
-def _retrieval_cell(r: dict) -> str:
-    retrieved = r.get("retrieved", [])
-    if not r.get("answerable", True):
-        return f"<span class=small>{len(retrieved)} passages (unanswerable)</span>"
-    rank = next((i for i, p in enumerate(retrieved, start=1) if p.get("relevant")), None)
-    text = f"evidence at rank {rank}" if rank else f"no evidence in top {len(retrieved)}"
-    return f"<span class={'ok' if rank and rank <= 5 else 'no'}>{_e(text)}</span>"
-
-
-def _result_cell(r: dict) -> str:
-    pill = "<span class='pill pass'>pass</span>" if r["passed"] else "<span class='pill fail'>fail</span>"
-    failures = "".join(f"<li>{_e(f)}</li>" for f in r.get("failures", []))
-    return pill + (f"<ul class='plain small'>{failures}</ul>" if failures else "")

@@ -31,6 +31,7 @@ ul.cites,ul.plain{margin:0;padding-left:16px}ul.cites li{margin-bottom:4px}.doc{
 .side{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}.flips{flex:1;min-width:360px}
 .flips h3{font-size:15px;margin:0 0 6px}.flips ul{margin-bottom:14px}
 .ok{color:#1e6b35}.no{color:#b42318}.small{font-size:12px;color:#666}
+.ci{font-size:11px;color:#777;white-space:nowrap}.card i{display:block;font-style:normal;font-size:12px;color:#666}
 """
 
 SCRIPT = """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 from eval import metrics as m
 from eval.datasets import Dataset, EvalItem
 from eval.judge import FaithfulnessJudge, Judgement
+from eval.stats import StatsConfig, intervals, per_question
 from rag.pipeline import Assistant
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Answer, Citation, Passage
@@ -118,6 +120,39 @@ def evaluate_item(
     )
 
 
+def evaluate_retrieval(item: EvalItem, passages: list[Passage], timings: dict[str, float]) -> EvalResult:
+    """A retrieval-only item (BEIR): documents ranked by their best passage, relevant when listed in
+    ``item.relevant_docs``; hit@k, MRR@10 and nDCG@10 (ideal over every relevant document)."""
+    ranked_docs = list(dict.fromkeys(p.doc_id for p in passages))[:RETRIEVAL_DEPTH]
+    relevant = [doc in item.relevant_docs for doc in ranked_docs]
+    scores: dict[str, float | None] = {f"hit@{k}": m.hit_at_k(relevant, k) for k in (1, 3, 5, 10)}
+    scores["mrr@10"] = m.reciprocal_rank(relevant, 10)
+    scores["ndcg@10"] = m.ndcg_at_k(relevant, 10, total_relevant=len(item.relevant_docs))
+    failures = [] if scores["hit@5"] else ["no relevant document in top 5"]
+    first = {}
+    for p in passages:
+        first.setdefault(p.doc_id, p)
+    return EvalResult(
+        id=item.id,
+        question=item.question,
+        lang=item.lang,
+        answerable=True,
+        doc=item.doc,
+        tags=list(item.tags),
+        retrieved=[
+            {"chunk_id": first[d].chunk_id, "doc_id": d, "score": first[d].score, "relevant": r}
+            for d, r in zip(ranked_docs, relevant, strict=True)
+        ],
+        answer="",
+        abstained=False,
+        citations=[],
+        metrics=scores,
+        timings=timings,
+        passed=not failures,
+        failures=failures,
+    )
+
+
 def _citation_rows(citations: list[Citation], relevant: list[bool]) -> list[dict[str, Any]]:
     return [
         {
@@ -168,24 +203,30 @@ def run_dataset(
     limit: int | None = None,
     assistant: Assistant | None = None,
     judge: FaithfulnessJudge | None = None,
+    stats: StatsConfig | None = None,
 ) -> tuple[list[EvalResult], dict]:
     """Ingest the dataset's corpus (unchanged files are skipped) and score every question.
-    ``assistant`` lets a caller reuse an open knowledge base (the grid does)."""
+    ``assistant`` lets a caller reuse an open knowledge base (the grid does); ``stats`` sets the
+    confidence intervals (default: ``[statistics]`` of ``eval/gate.toml``)."""
     from tqdm import tqdm
 
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be at least 1; got {limit}")
     assistant = assistant or Assistant.from_settings(settings)
-    ingest = assistant.ingest(dataset.corpus or list(settings.corpus))
+    # A dataset's own corpus is the whole collection: documents no longer in it are pruned.
+    ingest = assistant.ingest(dataset.corpus or list(settings.corpus), prune=dataset.corpus is not None)
     items = dataset.items[:limit] if limit else dataset.items
     results = []
     for item in tqdm(items, desc=f"Eval {dataset.name}", unit="q", disable=not settings.progress):
+        if dataset.retrieval_only:
+            results.append(_retrieve_only(assistant, item))
+            continue
         answer = assistant.ask(item.question, depth=RETRIEVAL_DEPTH)
         judgement = judge.judge(answer) if judge else None
         results.append(
             evaluate_item(item, list(answer.passages), answer, answer.timings, judgement=judgement)
         )
-    summary = summarize(results, judge=judge.name if judge else None)
+    summary = summarize(results, judge=judge.name if judge else None, stats=stats)
     summary |= {
         "dataset": dataset.name,
         "source": dataset.source,
@@ -193,6 +234,15 @@ def run_dataset(
         "index": {"documents": len(assistant.kb.documents()), "ingest_seconds": round(ingest.seconds, 2)},
     }
     return results, summary
+
+
+def _retrieve_only(assistant: Assistant, item: EvalItem) -> EvalResult:
+    """Retrieval sets: no answer is generated. A few passages per document are fetched so that
+    ``RETRIEVAL_DEPTH`` distinct documents can be ranked."""
+    started = time.perf_counter()
+    found = assistant.search(item.question, k=RETRIEVAL_DEPTH * 3)
+    elapsed = time.perf_counter() - started
+    return evaluate_retrieval(item, found.passages, found.timings | {"retrieve": elapsed, "total": elapsed})
 
 
 METRIC_KEYS = (
@@ -218,7 +268,9 @@ METRIC_KEYS = (
 )
 
 
-def summarize(results: list[EvalResult], *, judge: str | None = None) -> dict:
+def summarize(
+    results: list[EvalResult], *, judge: str | None = None, stats: StatsConfig | None = None
+) -> dict:
     def block(rows: list[EvalResult]) -> dict[str, Any]:
         values = {k: m.mean([r.metrics.get(k) for r in rows]) for k in METRIC_KEYS}
         unanswerable = [r for r in rows if not r.answerable]
@@ -243,6 +295,11 @@ def summarize(results: list[EvalResult], *, judge: str | None = None) -> dict:
         "faithfulness": _faithfulness(results, judge),
         "latency": latency,
         "passed": {r.id: r.passed for r in results},
+        # Bootstrap confidence intervals of every metric (eval/stats.py), computed from the same
+        # per-question values the summary averages.
+        "intervals": intervals(
+            per_question(results), {r.id: r.lang for r in results}, stats or StatsConfig.load()
+        ),
     }
 
 

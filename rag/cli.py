@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         "--api-keys-file", help="a file of API keys, one per line (or: api_keys_file, RAG_API_KEYS)"
     )
     api.add_argument("--insecure", action="store_true", help="allow a non-loopback address without API keys")
+    mcp = sub.add_parser("mcp", help="serve the knowledge base to MCP clients (stdio, or HTTP on loopback)")
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    mcp.add_argument("--host", help="with --transport http: a loopback address (default 127.0.0.1)")
+    mcp.add_argument(
+        "--port", type=int, help="with --transport http: port (default: the mcp_port setting, 8002)"
+    )
 
     from eval.command import add_arguments
 

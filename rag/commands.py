@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.cli import _print_json
+from rag.extras import require_extra
 from rag.generate.markers import strip_reference_list
 from rag.index import IngestReport
 from rag.pipeline import Assistant, open_knowledge_base
@@ -30,15 +31,24 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_train_command(args, settings)
     if args.command == "serve":
+        require_extra("rag serve")
         from ui.serve import run_serve
 
         return run_serve(args, settings)
     if args.command == "api":
+        require_extra("rag api")
         from rag.api import serve
 
         return serve(
             settings, host=args.host, port=args.port, insecure=args.insecure, api_keys_file=args.api_keys_file
         )
+    if args.command == "mcp":
+        require_extra("rag mcp")
+        from rag.mcp_server import serve as serve_mcp
+
+        # No progress bars: with stdio, stdout carries the protocol.
+        quiet = settings.with_overrides(progress=False)
+        return serve_mcp(quiet, transport=args.transport, host=args.host, port=args.port)
     assistant = Assistant.from_settings(settings)
     if args.command == "docs":
         return _docs(args, assistant)

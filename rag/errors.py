@@ -35,3 +35,7 @@ class ContextLengthError(GeneratorError):
 
 class UnknownDocumentError(RagError):
     """A document id that names no document of the knowledge base."""
+
+
+class MissingExtraError(RagError):
+    """A command needs an optional part of the install (an extra such as ``[ui]``) that is absent."""

@@ -126,6 +126,11 @@ class Retriever:
         ]
 
 
+def stored_passage(chunk: StoredChunk) -> Passage:
+    """A stored chunk as a Passage (no retrieval scores), e.g. to show a cited passage in full."""
+    return _passage(chunk, 0.0, None, None, None)
+
+
 def _passage(
     chunk: StoredChunk,
     score: float,

@@ -59,6 +59,7 @@ class Settings:
     host: str = "127.0.0.1"
     ui_port: int = 7860
     api_port: int = 8001
+    mcp_port: int = 8002  # `rag mcp --transport http` (always on loopback)
     ui_concurrency: int = 2  # answers computed at once; the rest wait in Gradio's queue
     max_upload_mb: int = 20
     # Reliability and security limits (issue 10).

@@ -79,6 +79,12 @@ def hash_embedder() -> HashEmbedder:
     return HashEmbedder()
 
 
+@pytest.fixture(scope="session")
+def hash_embedder_class() -> type[HashEmbedder]:
+    """For fixtures wider than one test (they cannot use the function-scoped ``hash_embedder``)."""
+    return HashEmbedder
+
+
 CORPUS_DIR = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "corpus" / "sichuan"
 
 
@@ -136,3 +142,31 @@ def ingested(data_dir):
     os.environ["RAG_PROGRESS"] = "false"
     assert main(["ingest"]) == 0
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def ingested_env(tmp_path_factory) -> dict[str, str]:
+    """Environment for ``rag`` subprocesses over a fresh data dir that holds one bundled document,
+    ingested for real (the packaged model; its converted folder is shared when it exists)."""
+    import subprocess
+    import sys
+
+    from rag.settings import load_settings
+
+    data_dir = tmp_path_factory.mktemp("ingested") / "data"
+    data_dir.mkdir()
+    models = load_settings().models_dir
+    if models.is_dir():
+        (data_dir / "models").symlink_to(models, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_DATA_DIR": str(data_dir), "RAG_PROGRESS": "false", "HF_HUB_OFFLINE": "1"}
+    document = CORPUS_DIR / "000_2d3ce4a55c8786ef.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ingest", str(document)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    return env

@@ -1,5 +1,7 @@
 """The gate for real: a deliberately worse configuration (keyword-only retrieval, one passage for
-the answer) against the committed baseline must fail and name the questions that flipped."""
+the answer) against the committed baseline must fail and name the questions that flipped; a
+baseline written now stores per-question values, and the same worse run compared with it fails on
+significant drops."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rag.settings import PROJECT_ROOT, load_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 BASELINE = PROJECT_ROOT / "eval" / "baselines" / "sichuan.json"
+WORSE = ["eval", "--dataset", "sichuan", "--mode", "keyword", "--k", "1"]
 
 
 @pytest.fixture
@@ -31,12 +34,12 @@ def data_dir(tmp_path, monkeypatch):
 
 def test_a_worse_configuration_fails_the_gate_and_lists_flipped_questions(data_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["eval", "--dataset", "sichuan", "--mode", "keyword", "--k", "1"]
-    status = main([*argv, "--baseline", str(BASELINE), "--out", str(out)])
+    status = main([*WORSE, "--baseline", str(BASELINE), "--out", str(out)])
     printed = capsys.readouterr().out
 
     assert status == 1
     assert "REGRESSION: the gate fails" in printed
+    assert "the baseline has no per-question values" in printed  # the committed file is format 1
     section = printed.split("now failing (passed in the baseline):")[1].split("\n\n")[0]
     flipped = re.findall(r"^\s+(sc-\d{3})\s", section, flags=re.M)
     assert flipped, printed
@@ -52,3 +55,20 @@ def test_a_worse_configuration_fails_the_gate_and_lists_flipped_questions(data_d
     assert "REGRESSION: the gate fails" in report and f'<a href="#q-{flipped[0]}">' in report
     assert json.loads((out / "comparison.json").read_text(encoding="utf-8"))["now_failing"] == flipped
     assert f"report:  {out / 'report.html'}" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    low, high = summary["intervals"]["metrics"]["hit@1"]
+    assert low <= summary["metrics"]["hit@1"] <= high and "95% CI" in printed
+
+    # A baseline written now carries per-question values; the worse run fails against it on
+    # significant drops (paired tests), and --compare diffs the two runs the same way.
+    fresh = tmp_path / "sichuan.json"
+    default = tmp_path / "default"
+    assert main(["eval", "--update-baseline", "--baseline", str(fresh), "--out", str(default)]) == 0
+    assert "with per-question values" in capsys.readouterr().out
+    written = json.loads(fresh.read_text(encoding="utf-8"))
+    assert written["format"] == 2 and len(written["questions"]) == 75
+    assert fresh.stat().st_size < 40_000  # small enough to commit
+    status = main(["eval", "--compare", str(fresh), str(out)])
+    printed = capsys.readouterr().out
+    assert status == 1 and "paired over 75 questions" in printed and "REGRESSED" in printed
+    assert re.search(r"^answer_correct .* REGRESSED$", printed, flags=re.M)

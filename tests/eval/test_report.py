@@ -74,8 +74,19 @@ def test_comparison_round_trips_through_json():
     data = json.loads(json.dumps(comparison.to_dict()))
     assert data["regressed"] and data["now_failing"] == ["a"]
     assert data["rows"] == [
-        {"metric": "hit@5", "baseline": 0.9, "now": 0.5, "delta": -0.4, "tolerance": 0.02, "regressed": True}
+        {
+            "metric": "hit@5",
+            "baseline": 0.9,
+            "now": 0.5,
+            "delta": -0.4,
+            "tolerance": 0.02,
+            "regressed": True,
+            "beyond_tolerance": True,
+            "paired": None,  # a baseline without per-question values: no paired test
+            "status": "REGRESSED",
+        }
     ]
+    assert data["paired_questions"] is None
     assert Comparison.from_dict(data) == comparison
 
 
