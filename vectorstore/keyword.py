@@ -174,8 +174,7 @@ class KeywordIndex:
 
     def known(self, token: str) -> bool:
         """True when some indexed chunk holds the term."""
-        self._prepare()
-        return token in self._idf
+        return token in self._prepare().idf
 
     def search(
         self, query: str, *, k: int = 10, doc_ids: set[str] | None = None

@@ -170,11 +170,11 @@ def paragraph_titles(path) -> dict[str, str]:
     """Document id (as the eval adapter names a paragraph's file) -> its article's title."""
     import json
 
-    from eval.datasets import _safe_id
+    from eval.items import safe_id
 
     data = json.loads(path.read_text(encoding="utf-8"))
     return {
-        _safe_id(str(p["id"])): a.get("title", "").strip()
+        safe_id(str(p["id"])): a.get("title", "").strip()
         for a in data["data"]
         for p in a["paragraphs"]
         if a.get("title", "").strip()

@@ -25,7 +25,7 @@ from rag.generate.answer_features import (
     sentence_features,
     set_features,
 )
-from rag.generate.answer_model import LogisticModel
+from rag.generate.answer_model import LogisticModel, sentence_similarity_inputs
 from rag.question import Question, analyse_question
 
 FOLDS = 5
@@ -69,8 +69,8 @@ def case_rows(case: Case, *, embedder: Embedder, stats: TermStats) -> CaseRows:
     question = analyse_question(case.question)
     candidates = candidates_of(case.passages)
     if candidates:
-        query = embedder.embed_query(case.question)
-        similarities = (embedder.embed_passages([c.text for c in candidates]) @ query).astype(np.float64)
+        query, vectors = sentence_similarity_inputs(embedder, case.question, candidates)
+        similarities = (vectors @ query).astype(np.float64)
     else:
         similarities = np.zeros(0)
     features = sentence_features(question, case.passages, candidates, stats=stats, similarities=similarities)

@@ -33,6 +33,7 @@ from rag.generate.answer_features import (
     set_features,
 )
 from rag.question import Question, analyse_question
+from rag.textnorm import fold_t2s
 from rag.types import Passage
 
 PARAMS_FILE = Path(__file__).with_name("evidence_model.json")
@@ -141,6 +142,15 @@ class Assessment:
         return scores
 
 
+def sentence_similarity_inputs(
+    embedder: Embedder, question: str, candidates: Sequence[Candidate]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The question's and the candidates' vectors, both in simplified script: E5 rates a
+    traditional question lower against simplified text than the same question in simplified."""
+    query = embedder.embed_query(fold_t2s(question))
+    return query, embedder.embed_passages([fold_t2s(c.text) for c in candidates])
+
+
 class EvidenceModel:
     """Scores candidate sentences and answerability; ``stats`` (IDF, known terms) come from the
     keyword index."""
@@ -199,6 +209,5 @@ class EvidenceModel:
     ) -> tuple[np.ndarray | None, np.ndarray]:
         if not candidates:
             return None, np.zeros(0, dtype=np.float64)
-        query = self.embedder.embed_query(question)
-        vectors = self.embedder.embed_passages([c.text for c in candidates])
+        query, vectors = sentence_similarity_inputs(self.embedder, question, candidates)
         return vectors, (vectors @ query).astype(np.float64)
