@@ -14,7 +14,7 @@ from rag.index import IngestReport
 from rag.pipeline import Assistant, open_knowledge_base
 from rag.prompts import load_prompts
 from rag.settings import Settings
-from rag.types import Answer, Passage, Turn
+from rag.types import Answer, Passage, Stage, Turn
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -166,11 +166,13 @@ def _passage_line(rank: int, passage: Passage) -> str:
     return f"{head}  (score {passage.score:.4f})\n   {text[:160]}{'…' if len(text) > 160 else ''}"
 
 
-def print_stream(events: Iterator[str | Answer]) -> Answer:
+def print_stream(events: Iterator[str | Stage | Answer]) -> Answer:
     """Print the answer's pieces as they come, then (if citation checks changed it) the checked
-    text, then the sources; return the Answer."""
+    text, then the sources; return the Answer. Stage events are not printed."""
     streamed: list[str] = []
     for event in events:
+        if isinstance(event, Stage):
+            continue
         if isinstance(event, Answer):
             answer = event
             break

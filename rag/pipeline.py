@@ -18,7 +18,7 @@ from rag.generate.verify import CitationVerifier
 from rag.index import IngestReport, KnowledgeBase
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
-from rag.types import Answer, Turn
+from rag.types import Answer, Stage, Turn
 from vectorstore.chroma_store import make_client
 
 
@@ -151,9 +151,10 @@ class Assistant:
         doc_ids: set[str] | None = None,
         depth: int | None = None,
         history: Sequence[Turn] = (),
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[str | Stage | Answer]:
         """Yield pieces of the answer text as they are produced, then the final Answer (whose
-        text may differ from the streamed pieces once citations are verified). A follow-up is
+        text may differ from the streamed pieces once citations are verified); a ``Stage`` is
+        yielded before retrieving, answering and verifying (consumers of text skip it). A follow-up is
         first rewritten into a standalone question (``Answer.rewritten_question``), which
         retrieval and generation use; ``Answer.question`` stays what was asked."""
         question = question.strip()
@@ -166,6 +167,7 @@ class Assistant:
             )
         k = k or self.settings.top_k
         timings: dict[str, float] = {}
+        yield Stage("retrieving")
         started = time.perf_counter()
         standalone = self.rewriter.rewrite(question, history) if history else question
         if history:
@@ -174,6 +176,7 @@ class Assistant:
         retrieved = self.search(standalone, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
         timings["retrieve"] = time.perf_counter() - started
         passages = retrieved.passages[:k]
+        yield Stage("answering")
         started = time.perf_counter()
         stream = getattr(self.generator, "stream", None)
         answer: Answer | None = None
@@ -188,6 +191,7 @@ class Assistant:
         assert answer is not None, "a generator's stream must end with its Answer"
         timings["generate"] = time.perf_counter() - started
         if self.verifier is not None:
+            yield Stage("verifying")
             started = time.perf_counter()
             answer = self.verifier.verify(answer, passages)
             timings["verify"] = time.perf_counter() - started
@@ -206,11 +210,10 @@ class Assistant:
         )
 
 
+_SENTENCE_PIECE = re.compile(r".+?(?:[。！？；!?;]+|\.(?=\s|\Z)|(?=\n)|\Z)(?:\s*\[\d{1,3}\])*\s*", re.S)
+
+
 def _pieces(text: str) -> Iterator[str]:
-    """Split a finished answer into word-sized pieces (a CJK character, or a word with its space)."""
-    yield from (
-        m.group(0)
-        for m in re.finditer(
-            r"[\u3400-\u9fff\uf900-\ufaff]|[^\u3400-\u9fff\uf900-\ufaff]+?(?:\s+|$|(?=[\u3400-\u9fff]))", text
-        )
-    )
+    """Split a finished answer into sentence-sized pieces (a sentence with its markers and the
+    space after it); joined, they are the text."""
+    yield from (m.group(0) for m in _SENTENCE_PIECE.finditer(text))

@@ -1,4 +1,4 @@
-"""Typed records that cross stage boundaries: Document, Chunk, Passage, Citation, Answer."""
+"""Typed records that cross stage boundaries: Document, Chunk, Passage, Citation, Stage, Answer."""
 
 from __future__ import annotations
 
@@ -124,6 +124,21 @@ class Citation:
         data["highlights"] = [list(h) for h in self.highlights]
         data["highlighted"] = self.highlighted
         return data
+
+
+STAGES = ("retrieving", "answering", "verifying")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage about to run, streamed by ``Assistant.ask_stream`` before its text pieces
+    (so a UI can say what is happening while nothing is written yet)."""
+
+    name: str  # one of STAGES
+
+    def __post_init__(self) -> None:
+        if self.name not in STAGES:
+            raise ValueError(f"stage must be one of {', '.join(STAGES)}; got {self.name!r}")
 
 
 @dataclass(frozen=True)

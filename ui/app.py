@@ -1,201 +1,355 @@
-"""The page: chat with a sources panel, the knowledge base tab, the eval tab.
+"""The page: saved conversations in a side column; the chat (knowledge-base summary, settings, the
+conversation, the composer) beside the sources panel; the knowledge base and eval tabs; a
+document preview drawer over everything.
 
 ``create_app`` only builds the Blocks (nothing is loaded until a page opens); serving is in
-:mod:`ui.serve`, theme and script in :mod:`ui.theme`.
+:mod:`ui.serve`, theme, stylesheet and scripts in :mod:`ui.theme`.
 """
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
 import gradio as gr
 
-from rag.settings import RETRIEVAL_MODES, Settings
-from ui.chat import MAX_TOP_K, ChatSession
-from ui.handlers import Handlers, empty_sources
-from ui.knowledge import DOCUMENT_COLUMNS, UPLOAD_TYPES
+from rag.settings import Settings
+from ui import sources, strings, theme, views
+from ui.chat import MAX_TOP_K
+from ui.handlers import Handlers, Page, welcome
+from ui.kb_handlers import KnowledgeHandlers
+from ui.knowledge import UPLOAD_TYPES
 from ui.service import AssistantPool
+from ui.store import ConversationStore
 
-TITLE = "天府政策问答 · Tianfu Policy QA"
-EXAMPLES = (
-    ("四川省已建成多少个省级现代服务业集聚区？", "简体"),
-    ("武侯區產業園區高質量發展大會是哪天召開的？", "繁體"),
-    ("How many provincial modern service industry clusters has Sichuan established?", "English"),
-    ("成都生活性服务业增加值要达到多少？", "简体"),
-)
+BROWSER_KEY = "tianfu-rag-browser"
 HEADER = (
-    "<h1>天府政策问答 <span style='font-weight:400;opacity:.6'>Tianfu Policy QA</span></h1>"
-    "<p>用简体、繁體或 English 提问，每句回答都标注原文出处。"
-    " Ask in Chinese or English; every sentence cites its source passage.</p>"
+    f"<h1>{strings.HEADER_TITLE_ZH} <span class='title-en'>{strings.HEADER_TITLE_EN}</span></h1>"
+    f"<p>{strings.HEADER_SUBTITLE}</p>"
 )
+QUIET = {"show_progress": "hidden"}  # no spinners or dimming over the chat while it streams
 
 
-def create_app(settings: Settings, *, pool: AssistantPool | None = None) -> gr.Blocks:
+def browser_secret(data_dir: Path) -> str:
+    """The key gradio encrypts the browser id with in local storage; kept, so ids survive restarts."""
+    path = data_dir / "ui" / "browser-secret"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(16), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+@dataclass(frozen=True)
+class App:
+    """The built page and its handlers (tests drive the handlers directly)."""
+
+    demo: gr.Blocks
+    page: Page
+    chat: Handlers
+    knowledge: KnowledgeHandlers
+
+
+def create_app(
+    settings: Settings, *, pool: AssistantPool | None = None, store: ConversationStore | None = None
+) -> gr.Blocks:
     """Build the UI for ``settings`` (``pool`` lets tests inject fake assistants)."""
+    return build(settings, pool=pool, store=store).demo
+
+
+def build(
+    settings: Settings, *, pool: AssistantPool | None = None, store: ConversationStore | None = None
+) -> App:
     pool = pool or AssistantPool(settings)
-    h = Handlers(pool)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        session = gr.State(ChatSession(pool.default_collection))
+    store = store or ConversationStore(pool.settings.data_dir / "ui" / "conversations.sqlite3")
+    with gr.Blocks(title=strings.TITLE, analytics_enabled=False, fill_width=True) as demo:
+        browser = gr.BrowserState(
+            None, storage_key=BROWSER_KEY, secret=browser_secret(pool.settings.data_dir)
+        )
+        session = gr.State(None)
+        switch_target = gr.State(None)
+        doc_order = gr.State([])
         with gr.Row(elem_id="app-header"):
-            gr.HTML(HEADER, elem_id="app-title", scale=1)
+            gr.HTML(HEADER, elem_id="app-title", js_on_load=None)
             collection = gr.Dropdown(
                 choices=[pool.default_collection],
                 value=pool.default_collection,
-                label="知识库 Knowledge base",
-                scale=0,
-                min_width=280,
+                label=strings.COLLECTION_LABEL,
                 elem_id="collection",
             )
-        with gr.Tabs():
-            with gr.Tab("对话 Chat", id="chat"):
+        with gr.Row(visible=False, elem_id="switch-confirm") as switch_box:
+            switch_text = gr.HTML("", js_on_load=None)
+            switch_yes = gr.Button(strings.SWITCH, variant="primary", size="sm", scale=0, min_width=90)
+            switch_no = gr.Button(strings.CANCEL, size="sm", scale=0, min_width=90)
+        with gr.Tabs(overflow_behavior="wrap", elem_id="tabs"):
+            with gr.Tab(strings.TAB_CHAT, id="chat"):
                 chat = _chat_tab(settings)
-                status = chat["status"]
-            with gr.Tab("知识库 Knowledge base", id="kb"):
+                new, conversations = chat["new"], chat["conversations"]
+            with gr.Tab(strings.TAB_KB, id="kb"):
                 kb = _kb_tab(settings)
-            with gr.Tab("评测 Eval", id="eval"):
+            with gr.Tab(strings.TAB_EVAL, id="eval"):
                 ev = _eval_tab()
+        doc_preview = gr.HTML("", elem_id="doc-preview", js_on_load=theme.PREVIEW_JS)
 
-        kb_outputs = [status, chat["doc_filter"], kb["table"], kb["delete_ids"]]
-        demo.load(h.load, [collection], [collection, *kb_outputs], api_name="refresh")
-        switch_outputs = [session, chat["chatbot"], chat["sources"], *kb_outputs]
-        collection.input(h.switch, [collection], switch_outputs, api_name="switch")
-        kb["create"].click(
-            h.create,
-            [kb["new_name"]],
-            [collection, kb["message"], kb["new_name"], *switch_outputs],
-            api_name="create_collection",
+        page = Page(
+            browser=browser,
+            session=session,
+            collection=collection,
+            switch_target=switch_target,
+            switch_box=switch_box,
+            switch_text=switch_text,
+            conversations=conversations,
+            kb_summary=chat["kb_summary"],
+            top_k=chat["top_k"],
+            mode=chat["mode"],
+            doc_filter=chat["doc_filter"],
+            active=chat["active"],
+            conversation=chat["conversation"],
+            live=chat["live"],
+            question=chat["question"],
+            stop=chat["stop"],
+            sources=chat["sources"],
+            preview=doc_preview,
+            table=kb["table"],
+            delete_ids=kb["delete_ids"],
+            doc_order=doc_order,
+            show_ids=kb["show_ids"],
         )
-        _wire_chat(h, collection, session, chat)
-        _wire_kb(h, collection, kb, kb_outputs)
-        _wire_eval(h, ev)
+        h = Handlers(pool, store, page)
+        k = KnowledgeHandlers(h, kb, ev)
+        out = Outputs.of(page, kb)
+        demo.load(h.load, [collection, browser], out.everything, api_name="refresh", **QUIET)
+        _wire_chat(h, page, chat, new, out)
+        _wire_switch(h, page, switch_yes, switch_no, out)
+        _wire_kb(k, page, kb, out)
+        _wire_eval(k, ev)
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
-    return demo
+    return App(demo, page, h, k)
 
 
-Components = dict[str, gr.components.Component]
+@dataclass(frozen=True)
+class Outputs:
+    """Which components each kind of event may change (an update carries only these)."""
+
+    fresh: list  # a conversation shown anew
+    kb_view: list  # what shows the knowledge base's documents
+    switch: list  # the knowledge-base picker and its confirmation
+    kb_tab: list  # the knowledge-base tab's own messages
+    everything: list
+
+    @classmethod
+    def of(cls, p: Page, kb: dict) -> Outputs:
+        fresh = [p.session, p.conversation, p.live, p.sources, p.conversations, p.stop]
+        kb_view = [p.kb_summary, p.doc_filter, p.delete_ids, p.table, p.doc_order]
+        switch = [p.collection, p.switch_target, p.switch_box, p.switch_text]
+        kb_tab = [kb["message"], kb["files"], kb["new_name"], kb["delete_box"], kb["delete_text"]]
+        return cls(fresh, kb_view, switch, kb_tab, [*fresh, *kb_view, *switch, *kb_tab, p.browser])
 
 
-def _wire_chat(h: Handlers, collection: gr.Dropdown, session: gr.State, chat: Components) -> None:
-    ask_inputs = [chat["question"], session, collection, chat["top_k"], chat["mode"], chat["doc_filter"]]
-    ask_outputs = [chat["chatbot"], chat["sources"], session, chat["question"]]
-    chat["question"].submit(h.ask_locked, ask_inputs, ask_outputs, api_name="ask")
-    chat["send"].click(h.ask_locked, ask_inputs, ask_outputs, api_visibility="private")
-    chat["chatbot"].example_select(h.example, None, [chat["question"]], api_visibility="private").then(
-        h.ask_locked, ask_inputs, ask_outputs
+def _wire_chat(h: Handlers, p: Page, chat: dict, new: gr.Button, out: Outputs) -> None:
+    ask_inputs = [p.question, p.session, p.collection, p.top_k, p.mode, p.doc_filter]
+    queued = {"outputs": [p.session, p.question, p.live, p.stop], "concurrency_limit": None, **QUIET}
+    answer = {
+        "fn": h.answer,
+        "inputs": [p.session, p.browser],
+        "outputs": [p.live, p.conversation, p.conversations, p.sources, p.stop],
+        "api_visibility": "private",
+        **QUIET,
+    }
+    private = {"api_visibility": "private", "concurrency_limit": None, **QUIET}
+    for trigger in (p.question.submit, chat["send"].click):
+        trigger(h.enqueue, ask_inputs, trigger_mode="multiple", api_visibility="private", **queued).then(
+            **answer
+        )
+    p.conversation.example(
+        h.ask_example, ask_inputs[1:], trigger_mode="multiple", api_visibility="private", **queued
+    ).then(**answer)
+    gr.api(h.ask_api, api_name="ask")
+    p.stop.click(h.stop, [p.session, p.question], [p.question, p.live], **private)
+    p.conversation.cite(h.cite, [p.session], [p.sources], **private)
+    for html in (p.sources, p.kb_summary):
+        html.read(h.read, [p.collection], [p.preview], **private)
+    p.table.select(h.read_row, [p.collection, p.doc_order], [p.preview], **private)
+    conversation_inputs = [p.session, p.collection, p.browser]
+    new.click(
+        h.new_chat, conversation_inputs, out.fresh, api_name="new_chat", concurrency_limit=None, **QUIET
     )
-    new_chat_outputs = [session, chat["chatbot"], chat["sources"], chat["question"]]
-    chat["new"].click(h.new_chat, [collection], new_chat_outputs, api_name="new_chat")
-    chat["chatbot"].clear(h.new_chat, [collection], new_chat_outputs)
-
-
-def _wire_kb(h: Handlers, collection: gr.Dropdown, kb: Components, kb_outputs: list) -> None:
-    kb["upload"].click(
-        h.upload, [kb["files"], collection], [kb["message"], kb["files"], *kb_outputs], api_name="upload"
+    opened = [*out.fresh, *out.kb_view, p.collection]
+    p.conversations.open_conversation(h.open_conversation, conversation_inputs, opened, **private)
+    p.conversations.rename_conversation(
+        h.rename_conversation, [p.session, p.browser], [p.conversations], **private
     )
-    kb["delete"].click(
-        h.delete, [kb["delete_ids"], collection], [kb["message"], *kb_outputs], api_name="delete_documents"
+    p.conversations.delete_conversation(h.delete_conversation, conversation_inputs, out.fresh, **private)
+    settings_inputs = [p.top_k, p.mode, p.doc_filter]
+    for control in settings_inputs:
+        control.change(h.settings_changed, settings_inputs, [p.active], api_visibility="private", **QUIET)
+    chat["clear_filter"].click(lambda: [], None, [p.doc_filter], api_visibility="private", **QUIET)
+
+
+def _wire_switch(h: Handlers, p: Page, yes: gr.Button, no: gr.Button, out: Outputs) -> None:
+    outputs = [*out.fresh, *out.kb_view, *out.switch]
+    fast = {"concurrency_limit": None, **QUIET}
+    p.collection.input(
+        h.request_switch, [p.collection, p.session, p.browser], outputs, api_name="switch", **fast
     )
-    kb["reindex"].click(
-        h.reindex, [collection, kb["rebuild"]], [kb["message"], *kb_outputs], api_name="reindex"
+    yes.click(h.confirm_switch, [p.switch_target, p.browser], outputs, api_visibility="private", **fast)
+    no.click(h.cancel_switch, None, out.switch, api_visibility="private", **fast)
+
+
+def _wire_kb(k: KnowledgeHandlers, p: Page, kb: dict, out: Outputs) -> None:
+    changed = [*out.kb_tab, *out.kb_view]
+    progress = {"outputs": changed, "show_progress_on": [kb["message"]]}
+    confirm = [kb["message"], kb["delete_box"], kb["delete_text"]]
+    kb["upload"].click(k.upload, [kb["files"], p.collection, p.show_ids], api_name="upload", **progress)
+    kb["delete"].click(k.ask_delete, [p.delete_ids], confirm, api_visibility="private", **QUIET)
+    kb["delete_no"].click(k.cancel_delete, None, confirm, api_visibility="private", **QUIET)
+    kb["delete_yes"].click(
+        k.delete, [p.delete_ids, p.collection, p.show_ids], api_name="delete_documents", **progress
+    )
+    kb["reindex"].click(k.reindex, [p.collection, kb["rebuild"], p.show_ids], api_name="reindex", **progress)
+    kb["create"].click(
+        k.create,
+        [kb["new_name"], p.browser],
+        [*changed, *out.fresh, *out.switch],
+        api_name="create_collection",
+        show_progress_on=[kb["message"]],
+    )
+    p.show_ids.change(
+        k.show_ids, [p.collection, p.show_ids], [p.table, p.doc_order], api_visibility="private", **QUIET
     )
 
 
-def _wire_eval(h: Handlers, ev: Components) -> None:
+def _wire_eval(k: KnowledgeHandlers, ev: dict) -> None:
     outputs = [ev["message"], ev["summary"], ev["comparison"], ev["report"]]
     ev["run"].click(
-        h.run_eval,
+        k.run_eval,
         None,
         outputs,
         api_name="run_eval",
         concurrency_limit=1,
         show_progress_on=[ev["comparison"]],
     )
-    ev["latest"].click(h.latest_eval, None, outputs, api_name="latest_eval")
+    ev["latest"].click(k.latest_eval, None, outputs, api_name="latest_eval")
 
 
-def _chat_tab(settings: Settings) -> Components:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=7, elem_id="chat-column"):
-            with gr.Row(elem_id="chat-bar", equal_height=True):
-                status = gr.Markdown(elem_id="kb-status")
-                new = gr.Button("＋ 新对话 New chat", size="sm", scale=0, min_width=130, elem_id="new-chat")
-            chatbot = gr.Chatbot(
-                elem_id="chatbot",
-                height=560,
-                show_label=False,
-                layout="bubble",
-                buttons=["copy"],
-                feedback_options=None,
-                latex_delimiters=[],
-                examples=[{"text": q, "display_text": f"{q}  ·  {script}"} for q, script in EXAMPLES],
-                placeholder="**问我关于政策文件的问题** · Ask about the policy documents",
+def _chat_tab(settings: Settings) -> dict:
+    with gr.Row(elem_id="chat-row", equal_height=False):
+        with gr.Column(elem_id="conv-column"):
+            with gr.Row(elem_id="conv-bar"):
+                gr.HTML(
+                    f'<button type="button" class="conv-toggle">☰ {strings.CONVERSATIONS}</button>'
+                    f'<div class="conv-head">{strings.CONVERSATIONS}</div>',
+                    elem_id="conv-heading",
+                    js_on_load=theme.CONVERSATIONS_TOGGLE_JS,
+                )
+                new = gr.Button(strings.NEW_CHAT, size="sm", scale=0, min_width=120, elem_id="new-chat")
+            conversations = gr.HTML(
+                views.conversation_list([], None), elem_id="conversations", js_on_load=theme.CONVERSATIONS_JS
+            )
+        with gr.Column(elem_id="chat-column"):
+            kb_summary = gr.HTML("", elem_id="kb-summary", js_on_load=theme.READ_JS)
+            with gr.Accordion(strings.SETTINGS, open=False, elem_id="settings"):
+                model = settings.llm_model if settings.generator != "extractive" else ""
+                gr.Markdown(
+                    f"**{strings.GENERATOR_LABEL}**: {strings.generator_words(settings.generator, model)}"
+                    f" {strings.GENERATOR_FROM_CONFIG}",
+                    elem_classes="generator-words",
+                )
+                with gr.Row():
+                    top_k = gr.Slider(
+                        1,
+                        MAX_TOP_K,
+                        value=settings.top_k,
+                        step=1,
+                        label=strings.TOP_K_LABEL,
+                        info=strings.TOP_K_INFO,
+                    )
+                    mode = gr.Radio(
+                        list(strings.MODE_CHOICES), value=settings.retrieval_mode, label=strings.MODE_LABEL
+                    )
+                doc_filter = gr.Dropdown(choices=[], value=[], multiselect=True, label=strings.FILTER_LABEL)
+                clear_filter = gr.Button(strings.CLEAR_FILTER, size="sm")
+            with gr.Column(elem_id="chat-scroll"):
+                conversation = gr.HTML(welcome(), elem_id="conversation", js_on_load=theme.CHAT_JS)
+                live = gr.HTML("", elem_id="live", js_on_load=theme.CHAT_JS)
+            active = gr.HTML(
+                views.active_settings(settings.top_k, settings.retrieval_mode, 0), elem_id="active-settings"
             )
             with gr.Row(elem_id="composer"):
                 question = gr.Textbox(
                     show_label=False,
                     container=False,
-                    placeholder="输入问题，回车发送 · Type a question and press Enter",
+                    placeholder=strings.QUESTION_PLACEHOLDER,
                     scale=8,
                     lines=1,
                     max_lines=4,
-                    autofocus=True,
                     elem_id="question",
                 )
-                send = gr.Button("发送 Ask", variant="primary", scale=0, min_width=110, elem_id="send")
-            with gr.Accordion("检索设置 Settings", open=False, elem_id="settings"):
-                model = f" · 模型 model `{settings.llm_model}`" if settings.llm_model else ""
-                gr.Markdown(
-                    f"生成 Generator: `{settings.generator}`{model}（由配置决定 · from configuration）"
+                send = gr.Button(strings.SEND, variant="primary", scale=0, min_width=84, elem_id="send")
+                stop = gr.Button(
+                    strings.STOP, variant="stop", scale=0, min_width=84, interactive=False, elem_id="stop"
                 )
-                with gr.Row():
-                    top_k = gr.Slider(1, MAX_TOP_K, value=settings.top_k, step=1, label="top-k 段落数")
-                    mode = gr.Radio(
-                        list(RETRIEVAL_MODES), value=settings.retrieval_mode, label="检索方式 Mode"
-                    )
-                doc_filter = gr.Dropdown(
-                    choices=[], value=[], multiselect=True, label="只在这些文档中检索 Only these documents"
-                )
-        with gr.Column(scale=5, elem_id="sources-column"):
-            sources = gr.HTML(empty_sources(), elem_id="sources", js_on_load=None)
+        with gr.Column(elem_id="sources-column"):
+            sources_panel = gr.HTML(sources.placeholder(), elem_id="sources", js_on_load=theme.SOURCES_JS)
     return {
-        "status": status,
-        "chatbot": chatbot,
-        "question": question,
-        "send": send,
         "new": new,
+        "conversations": conversations,
+        "kb_summary": kb_summary,
         "top_k": top_k,
         "mode": mode,
         "doc_filter": doc_filter,
-        "sources": sources,
+        "clear_filter": clear_filter,
+        "conversation": conversation,
+        "live": live,
+        "active": active,
+        "question": question,
+        "send": send,
+        "stop": stop,
+        "sources": sources_panel,
     }
 
 
-def _kb_tab(settings: Settings) -> Components:
+def _kb_tab(settings: Settings) -> dict:
     with gr.Row(equal_height=False):
         with gr.Column(scale=1):
             files = gr.File(
-                label=f"上传文件 Upload ({', '.join(UPLOAD_TYPES)}; ≤ {settings.max_upload_mb} MB)",
+                label=strings.upload_label(UPLOAD_TYPES, settings.max_upload_mb),
                 file_count="multiple",
-                file_types=UPLOAD_TYPES,
+                # No file_types: gradio would refuse other types with an English-only toast; the
+                # server-side check says why in both languages (and lists the allowed types).
                 type="filepath",
                 elem_id="upload",
             )
-            upload = gr.Button("加入知识库 Add to knowledge base", variant="primary")
-            message = gr.Textbox(label="结果 Result", lines=4, interactive=False, elem_id="kb-message")
-            with gr.Accordion("维护 Maintenance", open=True):
-                delete_ids = gr.Dropdown(choices=[], value=[], multiselect=True, label="选择文档 Documents")
-                delete = gr.Button("删除所选文档 Delete selected", variant="stop")
-                rebuild = gr.Checkbox(label="从头重建 Rebuild from scratch (re-embed everything)")
-                reindex = gr.Button("重新索引 Re-index")
-            with gr.Accordion("新建知识库 New knowledge base", open=False):
-                new_name = gr.Textbox(label="名称 Name (letters, digits, - or _)", max_lines=1)
-                create = gr.Button("创建 Create")
+            upload = gr.Button(strings.ADD_FILES, variant="primary", elem_id="add-files")
+            message = gr.Textbox(label=strings.RESULT, lines=4, interactive=False, elem_id="kb-message")
+            with gr.Accordion(strings.MAINTENANCE, open=True):
+                delete_ids = gr.Dropdown(
+                    choices=[], value=[], multiselect=True, label=strings.SELECT_DOCUMENTS
+                )
+                delete = gr.Button(strings.DELETE_SELECTED, variant="stop", elem_id="delete")
+                with gr.Column(visible=False, elem_id="delete-confirm") as delete_box:
+                    delete_text = gr.HTML("", js_on_load=None)
+                    with gr.Row():
+                        delete_yes = gr.Button(
+                            strings.CONFIRM_DELETE, variant="stop", size="sm", elem_id="delete-yes"
+                        )
+                        delete_no = gr.Button(strings.CANCEL, size="sm", elem_id="delete-no")
+                rebuild = gr.Checkbox(label=strings.REBUILD)
+                reindex = gr.Button(strings.REINDEX)
+            with gr.Accordion(strings.NEW_KB, open=False):
+                new_name = gr.Textbox(label=strings.NEW_KB_NAME, max_lines=1, elem_id="new-kb-name")
+                create = gr.Button(strings.CREATE, elem_id="create-kb")
         with gr.Column(scale=2):
+            show_ids = gr.Checkbox(label=strings.SHOW_IDS, value=False, elem_id="show-ids")
             table = gr.Dataframe(
-                headers=DOCUMENT_COLUMNS,
+                headers=views.document_headers(),
                 value=[],
                 interactive=False,
                 wrap=True,
-                column_widths=["17%", "41%", "12%", "14%", "7%", "9%"],
-                label="文档 Documents",
+                max_height=640,
+                column_widths=views.document_widths(),
+                label=strings.DOCUMENTS,
                 elem_id="documents",
             )
     return {
@@ -204,26 +358,28 @@ def _kb_tab(settings: Settings) -> Components:
         "message": message,
         "delete_ids": delete_ids,
         "delete": delete,
+        "delete_box": delete_box,
+        "delete_text": delete_text,
+        "delete_yes": delete_yes,
+        "delete_no": delete_no,
         "rebuild": rebuild,
         "reindex": reindex,
         "new_name": new_name,
         "create": create,
+        "show_ids": show_ids,
         "table": table,
     }
 
 
-def _eval_tab() -> Components:
-    gr.Markdown(
-        "运行内置评测集（`eval/datasets/sichuan.jsonl`，知识库 `eval-sichuan`），并与基线"
-        " `eval/baselines/sichuan.json` 比较。Runs the bundled eval set and compares it with the baseline."
-    )
+def _eval_tab() -> dict:
+    gr.Markdown(strings.EVAL_INTRO)
     with gr.Row():
-        run = gr.Button("运行评测 Run eval", variant="primary")
-        latest = gr.Button("查看最近一次 Latest run")
+        run = gr.Button(strings.RUN_EVAL, variant="primary")
+        latest = gr.Button(strings.LATEST_EVAL)
     message = gr.Markdown()
-    summary = gr.HTML()
-    comparison = gr.Code(label="基线比较 Baseline comparison", language=None, interactive=False)
-    report = gr.HTML()
+    summary = gr.HTML(js_on_load=None)
+    comparison = gr.Code(label=strings.COMPARISON, language=None, interactive=False)
+    report = gr.HTML(js_on_load=None)
     return {
         "run": run,
         "latest": latest,

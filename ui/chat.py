@@ -1,30 +1,30 @@
-"""A conversation as the chat tab shows it, and one streamed exchange. No gradio here.
+"""A conversation as the chat tab shows it, its question queue, and streamed exchanges. No gradio.
 
-Each turn is rendered once, when it finishes, and kept: streaming an answer re-renders only that
-answer, so a long conversation costs the same per update as a short one (the sources panel, which
-holds every turn's sources, is rebuilt once per turn by joining the kept pieces).
+Questions are queued on the session and answered one after another by :func:`drain`, so a
+question sent while an answer is being written waits its turn instead of being dropped; Stop is a
+flag the running exchange checks between pipeline events. Each finished turn is rendered once and
+kept: the conversation's HTML is the kept pieces joined, the exchange in progress is rendered on
+its own, and the sources panel shows one answer, so the 50th answer costs what the first does.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag.errors import EmptyIndexError, IndexMismatchError, RagError
+from rag.generate.markers import strip_reference_list
 from rag.pipeline import Assistant
 from rag.settings import RETRIEVAL_MODES
-from rag.types import Answer, Turn
-from ui import render
+from rag.types import Answer, Stage, Turn
+from ui import render, sources, strings
 
 HISTORY_WINDOW = 10  # earlier turns passed to the assistant for follow-up questions
 MIN_UPDATE_SECONDS = 0.05  # streamed pieces arriving faster than this are sent together
 MAX_TOP_K = 20
-SOURCES_PLACEHOLDER = (
-    '<div class="placeholder-title">来源 Sources</div>'
-    "<p>回答引用的段落会显示在这里；点击回答中的 <b>[n]</b> 可定位到对应原文。</p>"
-    "<p>Passages cited by an answer appear here; click an <b>[n]</b> marker to jump to its source.</p>"
-)
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,16 @@ class AskOptions:
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= MAX_TOP_K:
-            raise ValueError(f"top-k must be between 1 and {MAX_TOP_K}; got {self.k}")
+            raise ValueError(strings.bad_top_k(self.k, MAX_TOP_K))
         if self.mode not in RETRIEVAL_MODES:
-            raise ValueError(f"retrieval mode must be one of {', '.join(RETRIEVAL_MODES)}; got {self.mode!r}")
+            raise ValueError(strings.bad_mode(self.mode, RETRIEVAL_MODES))
 
     @classmethod
     def from_inputs(cls, k: object, mode: object, doc_ids: Sequence[str] | None) -> AskOptions:
         try:
             number = int(k)  # type: ignore[call-overload]
         except (TypeError, ValueError):
-            raise ValueError(f"top-k must be a whole number; got {k!r}") from None
+            raise ValueError(strings.bad_top_k(k, MAX_TOP_K)) from None
         return cls(k=number, mode=str(mode), doc_ids=tuple(sorted(doc_ids or ())))
 
     def describe(self, generator: str) -> str:
@@ -54,112 +54,257 @@ class AskOptions:
         return f"{self.mode} · top-{self.k}{docs} · {generator}"
 
 
+@dataclass(frozen=True)
+class Pending:
+    question: str
+    options: AskOptions
+
+
+@dataclass
+class Live:
+    """The exchange in progress: its stage and the text streamed so far."""
+
+    number: int
+    question: str
+    stage: str | None = "retrieving"
+    text: str = ""
+
+
 @dataclass
 class ChatTurn:
+    """A finished exchange. ``status``: answered, error or stopped; ``text`` is the answer's text
+    (what follow-up questions see), or what had been written when it was stopped."""
+
+    number: int
     question: str
-    answer_text: str  # empty when the turn ended in an error
-    question_html: str
-    answer_html: str
-    sources_html: str = ""
+    status: str
+    answer: Answer | None = None
+    text: str = ""
+    error: str = ""
+    settings_line: str = ""
+    revised: bool = False
+    html: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.html:
+            self.html = render.render_turn(self.number, self.question, self._answer_html())
+
+    def _answer_html(self) -> str:
+        if self.status == "answered" and self.answer is not None:
+            return render.render_answer(
+                self.answer, self.number, settings_line=self.settings_line, revised=self.revised
+            )
+        if self.status == "stopped":
+            return render.render_stopped(self.text, self.number)
+        return render.render_error(self.error)
 
 
 @dataclass
 class ChatSession:
-    """One browser session's conversation (kept in a gr.State)."""
+    """One browser tab's conversation (kept in a gr.State; events of the same tab share it)."""
 
     collection: str = ""
+    conversation_id: str | None = None
+    title: str = ""
     turns: list[ChatTurn] = field(default_factory=list)
+    selected: int | None = None  # the turn whose sources the panel shows
+    queue: list[Pending] = field(default_factory=list)
+    busy: bool = False
+    stop_requested: bool = False
+    current: Live | None = None  # the exchange being written
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
+    def __deepcopy__(self, memo: dict) -> ChatSession:
+        return ChatSession(self.collection)  # a State's initial value: a fresh conversation
+
+    # --- the queue (called from different gradio events of the same tab) --------------------
+    def enqueue(self, question: str, options: AskOptions) -> None:
+        question = question.strip()
+        if not question:
+            raise ValueError(strings.EMPTY_QUESTION)
+        with self.lock:
+            self.queue.append(Pending(question, options))
+
+    def start(self) -> bool:
+        """Become the one draining the queue; False if another event already is (or it is empty)."""
+        with self.lock:
+            if self.busy or not self.queue:
+                return False
+            self.busy = True
+            return True
+
+    def next_pending(self) -> Pending | None:
+        """The next question, or None (and no longer busy) when the queue is empty."""
+        with self.lock:
+            self.stop_requested = False
+            if self.queue:
+                return self.queue.pop(0)
+            self.busy = False
+            return None
+
+    def request_stop(self) -> list[str]:
+        """Stop the answer being written; the questions still waiting are returned (not asked)."""
+        with self.lock:
+            taken = [p.question for p in self.queue]
+            self.queue.clear()
+            if self.busy:
+                self.stop_requested = True
+            return taken
+
+    def queued(self) -> list[str]:
+        with self.lock:
+            return [p.question for p in self.queue]
+
+    def live_html(self) -> str:
+        """The exchange being written (stage, text so far) and the questions waiting behind it."""
+        queued = self.queued()
+        live = self.current
+        if live is None:
+            return render.render_queue(queued)
+        return render.render_live(
+            live.number,
+            live.question,
+            stage=live.stage,
+            text=live.text,
+            queued=queued,
+            stopping=self.stop_requested,
+        )
+
+    # --- what the page shows ----------------------------------------------------------------
     def history(self) -> list[Turn]:
-        answered = [t for t in self.turns if t.answer_text]
-        return [Turn(t.question, t.answer_text) for t in answered[-HISTORY_WINDOW:]]
+        answered = [t for t in self.turns if t.status == "answered"]
+        return [Turn(t.question, t.text) for t in answered[-HISTORY_WINDOW:]]
 
-    def messages(self, pending: tuple[str, str] | None = None) -> list[dict[str, str]]:
-        out: list[dict[str, str]] = []
-        for t in self.turns:
-            out.append({"role": "user", "content": t.question_html})
-            out.append({"role": "assistant", "content": t.answer_html})
-        if pending is not None:
-            out.append({"role": "user", "content": pending[0]})
-            out.append({"role": "assistant", "content": pending[1]})
-        return out
+    def conversation_html(self, welcome: str = "") -> str:
+        return "".join(t.html for t in self.turns) if self.turns else welcome
 
-    def sources_panel(self) -> str:
-        sections = [t.sources_html for t in self.turns if t.sources_html]
-        return render.render_sources_panel(sections, placeholder=SOURCES_PLACEHOLDER)
+    def sources_html(self, number: int | None = None, *, focus: int | None = None) -> str:
+        """The sources of turn ``number`` (default: the selected one)."""
+        number = number if number is not None else self.selected
+        turn = next((t for t in self.turns if t.number == number), None)
+        if turn is None or turn.answer is None:
+            return sources.placeholder()
+        return sources.render_sources(turn.answer, turn.number, focus=focus)
 
 
 @dataclass(frozen=True)
 class Update:
-    """What the chat shows after one step: messages, and the sources panel when it changed."""
+    """What the chat shows after one step: the exchange in progress (``live``), and the kept
+    conversation and the sources panel when they changed."""
 
-    messages: list[dict[str, str]]
-    sources: str | None
+    live: str
+    conversation: str | None = None
+    sources: str | None = None
     error: str | None = None
+    turn: ChatTurn | None = None
 
 
 def error_message(exc: Exception, collection: str) -> str:
-    """One line for the user: what went wrong and what to do."""
+    """One line for the user, in both languages: what went wrong and what to do."""
     if isinstance(exc, EmptyIndexError):
-        return (
-            f"知识库「{collection}」还是空的：请在「知识库」页上传文件，或运行 rag ingest。"
-            f" (The knowledge base '{collection}' is empty.)"
-        )
+        return strings.empty_kb(collection)
     if isinstance(exc, IndexMismatchError):
-        return f"知识库「{collection}」是用另一个嵌入模型建立的：请在「知识库」页勾选“从头重建”后重新索引。 ({exc})"
-    return " ".join(str(exc).split()) or type(exc).__name__
+        return strings.index_mismatch(collection, str(exc))
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return detail if any("\u4e00" <= ch <= "\u9fff" for ch in detail) else strings.generic_error(detail)
 
 
-def ask(
+def drain(
     session: ChatSession,
-    question: str,
-    options: AskOptions,
     assistant_for: Callable[[], Assistant],
     *,
+    guard: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    on_turn: Callable[[ChatSession, ChatTurn], None] = lambda session, turn: None,
+    welcome: str = "",
     clock: Callable[[], float] = time.monotonic,
 ) -> Iterator[Update]:
-    """Stream one exchange: the question with a growing answer, then the finished turn (kept in
+    """Answer the queued questions one by one (nothing if another event is already doing it).
+    ``guard`` is held around each exchange (the knowledge base's read lock); ``on_turn`` is
+    called with each finished turn (to save it)."""
+    if not session.start():
+        return
+    while (pending := session.next_pending()) is not None:
+        with guard():
+            yield from exchange(
+                session, pending, assistant_for, on_turn=on_turn, welcome=welcome, clock=clock
+            )
+
+
+def exchange(
+    session: ChatSession,
+    pending: Pending,
+    assistant_for: Callable[[], Assistant],
+    *,
+    on_turn: Callable[[ChatSession, ChatTurn], None] = lambda session, turn: None,
+    welcome: str = "",
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Update]:
+    """Stream one exchange: stages and the growing answer, then the finished turn (kept in
     ``session``). Errors from the assistant end the turn with a one-line message."""
-    question = question.strip()
-    if not question:
-        raise ValueError("the question is empty")
     number = len(session.turns) + 1
-    question_html = render.render_question(question)
-    yield Update(session.messages((question_html, render.render_partial("", number))), None)
-    text, last = "", clock()
+    live = session.current = Live(number, pending.question)
+    last = clock()
+    yield Update(session.live_html())
+    answer: Answer | None = None
     try:
         assistant = assistant_for()
-        answer: Answer | None = None
         stream = assistant.ask_stream(
-            question,
-            k=options.k,
-            mode=options.mode,
-            doc_ids=set(options.doc_ids) or None,
+            pending.question,
+            k=pending.options.k,
+            mode=pending.options.mode,
+            doc_ids=set(pending.options.doc_ids) or None,
             history=session.history(),
         )
-        for event in stream:
-            if isinstance(event, Answer):
-                answer = event
-                continue
-            text += event
-            if clock() - last >= MIN_UPDATE_SECONDS:
-                last = clock()
-                yield Update(session.messages((question_html, render.render_partial(text, number))), None)
-        if answer is None:
+        with contextlib.closing(stream):
+            for event in stream:
+                if session.stop_requested:
+                    break
+                if isinstance(event, Stage):
+                    live.stage = event.name
+                    yield Update(session.live_html())
+                elif isinstance(event, Answer):
+                    answer = event
+                else:
+                    live.text += event
+                    if clock() - last >= MIN_UPDATE_SECONDS:
+                        last = clock()
+                        yield Update(session.live_html())
+        if answer is None and not session.stop_requested:
             raise RagError("the assistant finished without an answer")
     except (RagError, ValueError) as exc:
         message = error_message(exc, session.collection)
-        session.turns.append(ChatTurn(question, "", question_html, render.render_error(message)))
-        yield Update(session.messages(), None, error=message)
+        turn = ChatTurn(number, pending.question, "error", error=message)
+        yield _finish(session, turn, on_turn, welcome, error=message)
         return
-    line = options.describe(answer.generator or assistant.settings.generator)
-    session.turns.append(
-        ChatTurn(
-            question=question,
-            answer_text=answer.text,
-            question_html=question_html,
-            answer_html=render.render_answer(answer, number, settings_line=line),
-            sources_html=render.render_sources(answer, number),
+    text = live.text
+    if answer is None:
+        turn = ChatTurn(number, pending.question, "stopped", text=text)
+    else:
+        line = pending.options.describe(answer.generator or assistant.settings.generator)
+        revised = bool(text.strip()) and answer.text.strip() != strip_reference_list(text).strip()
+        turn = ChatTurn(
+            number, pending.question, "answered", answer, answer.text, settings_line=line, revised=revised
         )
+    yield _finish(session, turn, on_turn, welcome)
+
+
+def _finish(
+    session: ChatSession,
+    turn: ChatTurn,
+    on_turn: Callable[[ChatSession, ChatTurn], None],
+    welcome: str,
+    error: str | None = None,
+) -> Update:
+    session.turns.append(turn)
+    session.current = None
+    if turn.answer is not None:
+        session.selected = turn.number
+    on_turn(session, turn)
+    panel = session.sources_html() if turn.answer is not None else None
+    return Update(
+        render.render_queue(session.queued()),
+        conversation=session.conversation_html(welcome),
+        sources=panel,
+        error=error,
+        turn=turn,
     )
-    yield Update(session.messages(), session.sources_panel())

@@ -18,11 +18,11 @@ from pathlib import Path
 from rag.errors import IndexMismatchError, RagError
 from rag.index import DocumentSummary
 from rag.load import SUPPORTED_EXTENSIONS
+from ui import strings
 from ui.service import AssistantPool
 
 Progress = Callable[[float, str], None]
 UPLOAD_TYPES = sorted(SUPPORTED_EXTENSIONS)
-DOCUMENT_COLUMNS = ["文档 ID", "标题", "日期", "文号", "段落数", "添加时间"]
 
 
 @dataclass
@@ -38,7 +38,7 @@ class UploadReport:
 
     def summary(self) -> str:
         ok = sum(o.ok for o in self.outcomes)
-        lines = [f"{ok}/{len(self.outcomes)} 个文件已加入知识库 (files added)"]
+        lines = [strings.files_added(ok, len(self.outcomes))]
         lines += [f"{'✓' if o.ok else '✗'} {o.name}: {o.message}" for o in self.outcomes]
         return "\n".join(lines)
 
@@ -48,7 +48,7 @@ def safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     base = re.sub(r"[\x00-\x1f/:*?\"<>|]", "_", base).lstrip(". ")
     if not Path(base).stem:
-        raise ValueError(f"not a usable file name: {name!r}")
+        raise ValueError(f"{strings.BAD_FILE_NAME}: {name!r}")
     return base
 
 
@@ -65,12 +65,12 @@ def check_upload(path: Path, name: str, *, max_mb: int) -> str | None:
     """Why the file cannot be accepted, or None."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_EXTENSIONS:
-        return f"不支持的文件类型 {suffix or '(无扩展名)'} (unsupported type; allowed: {', '.join(UPLOAD_TYPES)})"
+        return strings.unsupported_type(suffix, UPLOAD_TYPES)
     size = path.stat().st_size
     if size > max_mb * 1024 * 1024:
-        return f"文件太大 {size / 1024 / 1024:.1f} MB，上限 {max_mb} MB (file too large)"
+        return strings.too_large(size / 1024 / 1024, max_mb)
     if size == 0:
-        return "文件是空的 (empty file)"
+        return strings.EMPTY_FILE
     return None
 
 
@@ -86,7 +86,7 @@ def upload_files(
     ``uploaded_to`` (the web server's upload folder), a path outside it is refused: a request
     naming a file on the server must not get that file indexed."""
     if not files:
-        raise ValueError("no files selected")
+        raise ValueError(strings.NO_FILES)
     report = UploadReport()
     assistant = pool.get(collection)
     target_dir = pool.uploads_dir(collection)
@@ -101,7 +101,7 @@ def upload_files(
                 )
                 continue
             report.outcomes.append(_upload_one(assistant, target_dir, Path(path), original, pool))
-    progress(1.0, "done")
+    progress(1.0, strings.PROGRESS_DONE)
     return report
 
 
@@ -129,10 +129,12 @@ def _upload_one(assistant, target_dir: Path, path: Path, original: str, pool: As
         target.unlink(missing_ok=True)
         if backup.exists():
             backup.replace(target)
-        return FileOutcome(name, False, error or "could not be indexed")
+        return FileOutcome(name, False, error or strings.NOT_INDEXED)
     backup.unlink(missing_ok=True)
-    state = "已更新 updated" if result.updated else "未变化 unchanged" if result.unchanged else "已添加 added"
-    return FileOutcome(name, True, f"{state}, {result.chunks_written} 段 chunks")
+    state = "updated" if result.updated else "unchanged" if result.unchanged else "added"
+    return FileOutcome(
+        name, True, f"{strings.UPLOAD_STATE[state]}, {strings.chunks_written(result.chunks_written)}"
+    )
 
 
 _UPLOAD_LOCKS: dict[Path, threading.Lock] = {}
@@ -144,30 +146,24 @@ def _upload_lock(folder: Path) -> threading.Lock:
         return _UPLOAD_LOCKS.setdefault(folder.resolve(), threading.Lock())
 
 
-def document_rows(docs: Sequence[DocumentSummary]) -> list[list[object]]:
-    return [
-        [d.doc_id, d.title, d.date, d.doc_number, d.chunks, d.added_at[:16].replace("T", " ")] for d in docs
-    ]
-
-
 def delete_documents(pool: AssistantPool, collection: str, doc_ids: Sequence[str]) -> str:
     """Remove documents from both indexes, and their uploaded files (or re-indexing would bring
     them back)."""
     if not doc_ids:
-        raise ValueError("select the documents to delete")
+        raise ValueError(strings.SELECT_TO_DELETE)
     assistant = pool.get(collection)
     uploads = pool.uploads_dir(collection).resolve()
     with pool.lock(collection).write():
         known = {d.doc_id: d for d in assistant.kb.documents()}
         missing = [d for d in doc_ids if d not in known]
         if missing:
-            raise ValueError(f"no such document: {', '.join(missing)}")
+            raise ValueError(strings.no_such_documents(missing))
         chunks = assistant.kb.remove_documents(doc_ids)
         for doc_id in doc_ids:
             source = Path(known[doc_id].source_path)
             if source.is_file() and source.resolve().is_relative_to(uploads):
                 source.unlink()
-    return f"已删除 {len(doc_ids)} 篇文档、{chunks} 段 (deleted {len(doc_ids)} documents, {chunks} chunks)"
+    return strings.deleted(len(doc_ids), chunks)
 
 
 def reindex_sources(pool: AssistantPool, collection: str, docs: Sequence[DocumentSummary]) -> list[Path]:
@@ -192,10 +188,8 @@ def reindex(
 ) -> str:
     """Ingest the sources again (unchanged files cost a hash) and drop documents whose files are
     gone; ``rebuild`` drops the collection first and embeds everything anew."""
-    from rag.commands import format_report
-
     with pool.lock(collection).write():
-        progress(0.05, "reading the document list")
+        progress(0.05, strings.PROGRESS_READING)
         try:
             docs = pool.get(collection).kb.documents()
         except IndexMismatchError:
@@ -204,13 +198,15 @@ def reindex(
             docs = []  # built with another model: its list cannot be read, rebuild from files
         sources = reindex_sources(pool, collection, docs)
         if not sources:
-            raise ValueError(f"nothing to index for {collection!r}: upload files first")
+            raise ValueError(strings.nothing_to_index(collection))
         if rebuild:
             _drop(pool, collection)
-        progress(0.2, "indexing")
+        progress(0.2, strings.PROGRESS_INDEXING)
         report = pool.get(collection).kb.ingest(sources, prune=True)
-    progress(1.0, "done")
-    return format_report(report)
+    progress(1.0, strings.PROGRESS_DONE)
+    counts = (len(report.added), len(report.updated), len(report.unchanged), len(report.removed))
+    lines = [strings.reindexed(*counts, report.chunks_written, report.seconds)]
+    return "\n".join(lines + [strings.skipped(path, reason) for path, reason in report.failed])
 
 
 def _drop(pool: AssistantPool, collection: str) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from rag.errors import ConfigError
 from rag.pipeline import Assistant
 from rag.settings import Settings
+from ui import strings
 
 AssistantFactory = Callable[[Settings], Assistant]
 
@@ -118,10 +119,17 @@ class AssistantPool:
     def create(self, name: str) -> str:
         name = (name or "").strip()
         if not name:
-            raise ConfigError("give the new knowledge base a name")
+            raise ConfigError(strings.NAME_EMPTY)
+        try:
+            self.settings_for(name)
+        except ConfigError:
+            raise ConfigError(strings.name_invalid(name)) from None
         if name in self.collections():
-            raise ConfigError(f"knowledge base {name!r} already exists")
-        self.get(name)  # opening the knowledge base creates its collection
+            raise ConfigError(strings.name_exists(name))
+        try:
+            self.get(name)  # opening the knowledge base creates its collection
+        except ValueError as exc:  # Chroma's own naming rules (length, characters at the ends)
+            raise ConfigError(f"{strings.name_invalid(name)} ({exc})") from None
         return name
 
     def uploads_dir(self, collection: str) -> Path:

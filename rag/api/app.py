@@ -39,7 +39,7 @@ from rag.pipeline import Assistant, open_knowledge_base
 from rag.prompts import load_prompts
 from rag.security import ApiKeyAuth, BodyLimit, FailureThrottle, check_bind, read_api_keys
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Stage
 
 
 class UnknownModelError(RagError):
@@ -166,7 +166,7 @@ def create_app(knowledge_bases: KnowledgeBases, *, api_keys: tuple[str, ...] = (
                 return completion(answer, body.model)
             answering.acquire()
             try:
-                events = assistant.ask_stream(question, history=history, **options)
+                events = _without_stages(assistant.ask_stream(question, history=history, **options))
                 first = next(events)  # retrieval runs here, so its errors get a status code
             except BaseException:
                 answering.release()
@@ -223,6 +223,11 @@ def _closing_pieces(answer: Answer, streamed: str) -> list[str]:
     if notes:
         pieces.append(f"\n\n{notes}")
     return pieces
+
+
+def _without_stages(events: Iterator[str | Stage | Answer]) -> Iterator[str | Answer]:
+    """The text pieces and the Answer (stage events are for UIs, not for the chat stream)."""
+    return (event for event in events if not isinstance(event, Stage))
 
 
 def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:

@@ -15,7 +15,7 @@ import uvicorn
 from rag.api import KnowledgeBases, create_app
 from rag.pipeline import Assistant
 from rag.settings import Settings
-from rag.types import Answer
+from rag.types import Answer, Stage
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -97,7 +97,7 @@ def test_the_openai_generator_answers_through_rag_api_end_to_end(knowledge_bases
     )
     assistant = Assistant(settings, kb=knowledge_bases.default.kb)
     assert assistant.generator.name == "openai"
-    events = list(assistant.ask_stream(CLUSTERS))
+    events = [e for e in assistant.ask_stream(CLUSTERS) if not isinstance(e, Stage)]
     answer = events[-1]
     assert isinstance(answer, Answer) and len(events) > 2 and "49" in "".join(events[:-1])
     assert not answer.abstained and answer.generator == "openai"

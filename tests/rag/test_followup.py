@@ -89,8 +89,9 @@ def test_an_unusable_llm_reply_falls_back_to_the_rules():
     )
 
 
-def test_the_rewriter_follows_the_generator(hash_embedder):
-    assert isinstance(make_rewriter(ExtractiveGenerator(embedder=hash_embedder, idf=len)), RuleRewriter)
+def test_the_rewriter_follows_the_generator(hash_embedder, lexical_evidence):
+    extractive = ExtractiveGenerator(evidence=lexical_evidence(hash_embedder))
+    assert isinstance(make_rewriter(extractive), RuleRewriter)
     assert isinstance(make_rewriter(LLMGenerator(GenericFakeChatModel(messages=iter([])))), LLMRewriter)
 
 

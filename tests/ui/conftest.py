@@ -1,16 +1,21 @@
 """UI test fixtures: assistant pools over an in-memory Chroma and the hash embedder; the real
-serving stack (FastAPI + mounted Gradio app) on a free loopback port in a thread."""
+serving stack (FastAPI + mounted Gradio app) on a free loopback port in a thread; headless
+Chromium pages on it (screenshots go to tests/artifacts/screenshots, ignored by git)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
+from pages import DESKTOP
 
 from rag.index import KnowledgeBase
 from rag.pipeline import Assistant
@@ -85,3 +90,70 @@ def running_server(
 def serve():
     """``with serve(settings, pool) as url:`` runs the app until the block ends."""
     return running_server
+
+
+# --- headless Chromium (the browser tests) ------------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        reason = f"end-to-end UI tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium):
+    """``open_page(url, viewport=DESKTOP, theme="", context=None)``: a page on a loaded app, in a
+    fresh browser context unless one is given. Requests leaving the machine are blocked and
+    recorded; a dialog opened by a script in the page is recorded (both fail the test)."""
+    contexts, outside, dialogs = [], [], []
+
+    def new_context(viewport=None):
+        context = chromium.new_context(viewport=viewport or DESKTOP, locale="zh-CN")
+
+        def route(request_route):
+            url = request_route.request.url
+            if url.startswith(("data:", "blob:")) or urlparse(url).hostname in ("127.0.0.1", "localhost"):
+                request_route.continue_()
+            else:
+                outside.append(url)
+                request_route.abort()
+
+        context.route("**/*", route)
+        contexts.append(context)
+        return context
+
+    def factory(url, viewport=None, theme="", context=None):
+        page = (context or new_context(viewport)).new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(url + (f"?__theme={theme}" if theme else ""))
+        page.wait_for_selector("#question textarea", timeout=60_000)
+        page.wait_for_function(
+            "document.querySelector('#kb-summary')?.innerText.includes('篇文档')", timeout=60_000
+        )
+        return page
+
+    factory.new_context = new_context
+    yield factory
+    for context in contexts:
+        context.close()
+    assert outside == [], f"the page reached outside the machine: {outside}"
+    assert dialogs == [], f"a script in the page opened a dialog: {dialogs}"

@@ -1,11 +1,12 @@
-"""Rendering helpers: footnote links, highlighted spans, escaping, sources per turn."""
+"""Rendering: footnote links, stages, the queue, highlighted spans (and the answer's own words inside
+them), escaping, one answer's sources, refusals listing "title › section" once each."""
 
 from __future__ import annotations
 
 import re
 
 from rag.types import Answer, Citation, Passage
-from ui import render
+from ui import render, sources
 
 PASSAGE_TEXT = "成功创建49个省级现代服务业集聚区。为充分发挥先进典型的示范带动作用。"
 
@@ -15,7 +16,7 @@ def passage(chunk_id="000_a:c1", doc_id="000_a", text=PASSAGE_TEXT, **extra) -> 
     return Passage(chunk_id=chunk_id, doc_id=doc_id, text=text, start=0, end=len(text), **fields)
 
 
-def citation(n: int, p: Passage, start: int, end: int) -> Citation:
+def citation(n: int, p: Passage, start: int, end: int, **extra) -> Citation:
     return Citation(
         n=n,
         chunk_id=p.chunk_id,
@@ -26,8 +27,9 @@ def citation(n: int, p: Passage, start: int, end: int) -> Citation:
         passage=p.text,
         span_start=start,
         span_end=end,
-        doc_start=start,
-        doc_end=end,
+        doc_start=p.start + start,
+        doc_end=p.start + end,
+        **extra,
     )
 
 
@@ -47,7 +49,7 @@ def test_markers_become_footnote_links_to_their_turn():
     p = passage()
     html = render.render_answer(answer("成功创建49个。 [1]", [citation(1, p, 0, 17)], [p]), 3)
     assert '<a class="cite" href="#cite-3-1" data-turn="3" data-n="1"><sup>[1]</sup></a>' in html
-    assert '<ol class="footnotes">' in html and "四川省通报" in html
+    assert '<ol class="footnotes">' in html and "四川省通报" in html and 'class="copy-answer"' in html
 
 
 def test_a_marker_without_citation_stays_plain_text():
@@ -56,18 +58,56 @@ def test_a_marker_without_citation_stays_plain_text():
     assert "#cite-1-1" in html and "#cite-1-7" not in html and "[7]" in html
 
 
+def test_the_stage_indicator_marks_done_current_and_coming_stages():
+    html = render.render_stages("answering")
+    states = re.findall(r'class="stage (\w+)" data-stage="(\w+)"', html)
+    assert states == [("done", "retrieving"), ("now", "answering"), ("todo", "verifying")]
+    assert "正在组织回答" in html and "Writing the answer" in html
+    assert [
+        s for s, _ in re.findall(r'class="stage (\w+)" data-stage="(\w+)"', render.render_stages(None))
+    ] == ["todo"] * 3
+
+
+def test_the_exchange_in_progress_shows_its_stage_text_and_queue():
+    html = render.render_live(
+        4, "问题？", stage="retrieving", text="部分 [1]", queued=["第二个", "<b>第三</b>"]
+    )
+    assert 'data-stage="retrieving"' in html and 'class="cursor"' in html and "部分 [1]" in html
+    assert "a class" not in html  # markers are linked once the answer is checked
+    assert "排队中 Queued (2)" in html and "&lt;b&gt;第三&lt;/b&gt;" in html
+    assert "正在停止" in render.render_live(4, "q", stage="answering", text="", stopping=True)
+
+
+def test_a_revised_answer_says_so_and_a_stopped_one_is_labelled():
+    p = passage()
+    assert "核对引用后，回答已修改" in render.render_answer(
+        answer("x [1]", [citation(1, p, 0, 4)], [p]), 1, revised=True
+    )
+    assert "revised-note" not in render.render_answer(answer("x [1]", [citation(1, p, 0, 4)], [p]), 1)
+    assert "已停止 · Stopped" in render.render_stopped("写到一半", 2)
+
+
 def test_cited_span_is_highlighted_inside_its_passage():
     p = passage()
     end = PASSAGE_TEXT.index("。") + 1
-    html = render.passage_card(p, spans=[(0, end, 1)])
+    html = sources.passage_card(p, spans=[(0, end, 1)])
     marked = re.search(r'<mark class="cited-span" data-n="1">(.*?)</mark>', html)
     assert marked and marked.group(1) == PASSAGE_TEXT[:end]
-    assert html.count("<mark") == 1
-    assert 'data-doc-id="000_a"' in html and "川办函〔2020〕31号" in html and "2020-06-01" in html
+    assert html.count("<mark") == 1 and "000_a" not in re.sub(r'data-[a-z-]+="[^"]*"', "", html)
+    assert "川办函〔2020〕31号" in html and "2020-06-01" in html
+    assert f'class="read-doc" data-doc-id="000_a" data-start="0" data-end="{end}"' in html
+
+
+def test_the_answers_own_words_are_marked_more_strongly_inside_the_sentence():
+    p = passage()
+    start = PASSAGE_TEXT.index("49个")
+    c = citation(1, p, 0, PASSAGE_TEXT.index("。") + 1, highlights=((start, start + 3),))
+    html = sources.render_sources(answer("成功创建49个。 [1]", [c], [p]), 1)
+    assert '<mark class="cited-span" data-n="1">成功创建<strong class="answer-span">49个</strong>省级' in html
 
 
 def test_overlapping_spans_share_a_mark_with_both_numbers():
-    html = render.highlight("abcdefgh", [(0, 4, 1), (2, 6, 2)])
+    html = sources.highlight("abcdefgh", [(0, 4, 1), (2, 6, 2)])
     assert html == (
         '<mark class="cited-span" data-n="1">ab</mark><mark class="cited-span" data-n="1 2">cd</mark>'
         '<mark class="cited-span" data-n="2">ef</mark>gh'
@@ -75,21 +115,26 @@ def test_overlapping_spans_share_a_mark_with_both_numbers():
 
 
 def test_out_of_range_spans_are_clamped_or_dropped():
-    assert render.highlight("abc", [(-5, 2, 1), (9, 12, 2), (2, 2, 3)]) == (
+    assert sources.highlight("abc", [(-5, 2, 1), (9, 12, 2), (2, 2, 3)]) == (
         '<mark class="cited-span" data-n="1">ab</mark>c'
     )
+    assert sources.highlight("abc", [], [(0, 2)]) == "abc"  # a strong span outside any mark is not shown
 
 
 def test_document_text_is_escaped_everywhere():
     nasty = '<script>alert(1)</script><img src=x onerror="alert(2)">'
     p = passage(text=f"开头{nasty}结尾", title=f"标题{nasty}", section=nasty, doc_number=nasty)
-    a = answer(f"{nasty} [1]", [citation(1, p, 0, 10)], [p], question=nasty)
+    a = answer(f"{nasty} [1]", [citation(1, p, 0, 10, highlights=((2, 9),))], [p], question=nasty)
+    refusal = answer(nasty, [], [p], abstained=True, question=nasty)
     pieces = [
         render.render_answer(a, 1),
-        render.render_sources(a, 1),
+        sources.render_sources(a, 1),
+        sources.render_sources(refusal, 2),
         render.render_question(nasty),
-        render.render_partial(nasty, 1),
+        render.render_live(1, nasty, stage="answering", text=nasty, queued=[nasty]),
         render.render_error(nasty),
+        render.render_stopped(nasty, 1),
+        render.render_welcome([(nasty, nasty)]),
     ]
     for html in pieces:
         assert (
@@ -100,47 +145,61 @@ def test_document_text_is_escaped_everywhere():
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_rendered_html_has_no_newlines_so_markdown_leaves_it_alone():
+def test_rendered_html_has_no_newlines():
     p = passage(text="第一段\n\n第二段 *not emphasis*\n- not a list")
     a = answer("第一行\n第二行 [1]", [citation(1, p, 0, 3)], [p], rewritten_question="改写\n问题")
-    assert "\n" not in render.render_answer(a, 1) + render.render_sources(a, 1)
+    assert "\n" not in render.render_answer(a, 1) + sources.render_sources(a, 1)
     assert "第一行<br>第二行" in render.render_answer(a, 1)
 
 
 def test_sources_list_cited_passages_then_the_others_folded():
     cited, other = passage(), passage(chunk_id="003_b:c2", doc_id="003_b", text="另一段。", title="其他")
-    html = render.render_sources(answer("x [1]", [citation(1, cited, 0, 4)], [cited, other]), 2)
+    html = sources.render_sources(answer("x [1]", [citation(1, cited, 0, 4)], [cited, other]), 2, focus=1)
     before_details, _, folded = html.partition('<details class="other-sources">')
     assert 'data-doc-id="000_a"' in before_details and 'data-doc-id="003_b"' not in before_details
     assert 'data-doc-id="003_b"' in folded and "(1)" in folded
-    assert 'id="sources-2"' in html
+    assert 'id="sources-2"' in html and 'data-focus="1"' in html
 
 
 def test_two_citations_of_one_passage_make_one_card_with_both_spans():
     p = passage()
     a = answer("a [1] b [2]", [citation(1, p, 0, 4), citation(2, p, 10, 14)], [p])
-    html = render.render_sources(a, 1)
+    html = sources.render_sources(a, 1)
     assert html.count('<article class="source-card cited"') == 1
     assert 'data-n="1 2"' in html and html.count("<mark") == 2
 
 
-def test_abstention_is_labelled_and_shows_the_closest_passages_open():
-    ps = [passage(chunk_id=f"00{i}_x:c", doc_id=f"00{i}_x", text=f"段落{i}") for i in range(5)]
-    a = answer("文档中没有回答这个问题。", [], ps, abstained=True)
-    assert "未找到答案" in render.render_answer(a, 1)
-    html = render.render_sources(a, 1)
+def test_a_refusal_lists_title_and_section_once_each_without_ids():
+    section = "二、主要目标 > (三)建设目标"
+    ps = [
+        passage(
+            "004_8ac6a6207ac107a0:c1", "004_8ac6a6207ac107a0", "甲。", title="成都:意见", section=section
+        ),
+        passage(
+            "004_8ac6a6207ac107a0:c2", "004_8ac6a6207ac107a0", "乙。", title="成都:意见", section=section
+        ),
+        passage("002_b:c1", "002_b", "丙。", title="武侯区大会", section=""),
+        passage("000_a:c1", "000_a", "丁。", title="四川省通报", section="一、总体要求"),
+        passage("000_a:c2", "000_a", "戊。", title="四川省通报", section="二、任务"),
+    ]
+    html = sources.render_sources(answer("文档中没有回答这个问题。", [], ps, abstained=True), 1)
+    listed = re.findall(r'<li data-chunk-id="[^"]*">(.*?)</li>', html)
+    assert listed == ["成都:意见 › 二、主要目标 › (三)建设目标", "武侯区大会", "四川省通报 › 一、总体要求"]
     opened, _, folded = html.partition("<details")
-    assert "最接近的段落" in opened and opened.count("<article") == render.CLOSEST_SHOWN
-    assert folded.count("<article") == 5 - render.CLOSEST_SHOWN
+    assert opened.count("<article") == sources.CLOSEST_SHOWN and "最接近的段落" in opened
+    assert folded.count("<article") == 2  # the second chunk of the same section, and the fourth place
+    visible = re.sub(r'data-[a-z-]+="[^"]*"', "", html)
+    assert "8ac6a6207ac107a0" not in visible
 
 
 def test_english_answers_get_english_labels():
     a = answer("The documents do not say.", [], [passage()], abstained=True, language="en")
     assert "Not found in the documents" in render.render_answer(a, 1)
-    assert "closest passages" in render.render_sources(a, 1)
+    html = sources.render_sources(a, 1)
+    assert "closest passages" in html and "Read document" in html
 
 
-def test_details_show_rewritten_question_support_and_notes():
+def test_details_show_rewritten_question_support_answerability_and_notes():
     p = passage()
     a = answer(
         "x [1]",
@@ -151,12 +210,15 @@ def test_details_show_rewritten_question_support_and_notes():
         verification_notes=["dropped marker [9]: out of range"],
         timings={"retrieve": 0.01, "generate": 0.02, "total": 0.03},
     )
+    object.__setattr__(a, "answerability", 0.82)  # the field the answer-quality work adds
     html = render.render_answer(a, 1, settings_line="hybrid · top-5 · extractive")
-    assert '<details class="answer-details" open>' in html
+    assert '<details class="answer-details" open>' in html and 'data-total-ms="30.0"' in html
     for expected in (
         "四川省有多少集聚区？",
         "75%",
-        "dropped marker [9]: out of range",
+        "82%",
+        "可回答的把握",
+        "dropped marker [9]",
         "hybrid · top-5",
         "30 ms",
     ):
@@ -168,17 +230,6 @@ def test_no_details_block_when_there_is_nothing_to_say():
     assert "answer-details" not in render.render_answer(answer("x [1]", [citation(1, p, 0, 1)], [p]), 1)
 
 
-def test_sources_panel_marks_only_the_latest_turn_active():
-    sections = [render.render_sources(answer(f"q{i}", [], [passage()]), i) for i in (1, 2, 3)]
-    html = render.render_sources_panel(sections, placeholder="empty")
-    assert re.findall(r'class="turn-sources active" id="sources-(\d)"', html) == ["3"]
-    assert html.count('class="turn-sources"') == 2
-    assert "empty" in render.render_sources_panel([], placeholder="empty")
-
-
-def test_panel_for_thirty_turns_grows_linearly():
-    p = passage()
-    one = render.render_sources(answer("x [1]", [citation(1, p, 0, 4)], [p]), 1)
-    sections = [render.render_sources(answer("x [1]", [citation(1, p, 0, 4)], [p]), i) for i in range(1, 31)]
-    panel = render.render_sources_panel(sections, placeholder="")
-    assert len(panel) < 30 * (len(one) + 20)
+def test_where_joins_title_and_section_path():
+    assert sources.where("标题", "一、总体 > (二)目标") == "标题 › 一、总体 › (二)目标"
+    assert sources.where(None, "", "000_a") == "000_a"

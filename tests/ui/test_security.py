@@ -13,7 +13,7 @@ import pytest
 
 from rag.errors import ConfigError
 from ui import knowledge
-from ui.handlers import Handlers
+from ui.app import build
 from ui.serve import run_serve
 
 SECRET = "TOPSECRET-UI-51c2"
@@ -40,19 +40,19 @@ def call(url: str, api: str, data: list) -> str:
 @pytest.mark.parametrize("layer", ["both", "gradio alone"])
 def test_a_filedata_naming_a_server_file_is_not_ingested(make_pool, serve, secret, monkeypatch, layer):
     if layer == "gradio alone":  # our own folder check off: gradio's check must be active by itself
-        monkeypatch.setattr("ui.handlers.upload_folder", lambda: __import__("pathlib").Path("/"))
+        monkeypatch.setattr("ui.kb_handlers.upload_folder", lambda: __import__("pathlib").Path("/"))
     pool = make_pool()
     collection = pool.default_collection
     with serve(pool.settings, pool) as url:
         forged = [{"path": str(secret), "orig_name": "notice.txt", "meta": {"_type": "gradio.FileData"}}]
-        result = call(url, "upload", [forged, collection])
+        result = call(url, "upload", [forged, collection, False])
         assert (
             "event: error" in result
             if layer == "gradio alone"
             else ("event: error" in result or "refused" in result)
         )
         assert SECRET not in result
-        answer = call(url, "ask", ["服务器上的机密文件密码是什么？", None, collection, 5, "hybrid", []])
+        answer = call(url, "ask", ["服务器上的机密文件密码是什么？", collection, 5, "hybrid", []])
     assert SECRET not in answer
     assert pool.get(collection).kb.documents() == []
 
@@ -63,13 +63,12 @@ def test_our_upload_handler_refuses_paths_outside_the_upload_folder(make_pool, s
         pool, pool.default_collection, [(secret, "notice.txt")], uploaded_to=secret.parent / "uploads"
     )
     assert not report.outcomes[0].ok and "refused: not an uploaded file" in report.outcomes[0].message
-    outputs = Handlers(pool).upload(
-        [{"path": str(secret), "orig_name": "notice.txt"}], pool.default_collection
+    app = build(pool.settings, pool=pool)
+    outputs = app.knowledge.upload(
+        [{"path": str(secret), "orig_name": "notice.txt"}], pool.default_collection, False
     )
-    assert (
-        "refused: not an uploaded file" in outputs[0]
-        and pool.get(pool.default_collection).kb.documents() == []
-    )
+    assert "refused: not an uploaded file" in outputs[app.knowledge.kb["message"]]
+    assert pool.get(pool.default_collection).kb.documents() == []
 
 
 def test_file_routes_serve_no_server_file(make_pool, serve, secret):

@@ -140,6 +140,6 @@ def test_an_english_question_over_chinese_text_says_so(lexical_evidence, hash_em
 
 
 def lexical_params_answer_all():
-    from tests.rag.generate.conftest import SET_FEATURES, _model
+    from tests.rag.conftest import SET_FEATURES, _model
 
     return _model(SET_FEATURES, {}, 5.0)

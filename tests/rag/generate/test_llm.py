@@ -16,7 +16,7 @@ from rag.errors import ContextLengthError, GeneratorError
 from rag.generate.llm import LLMGenerator, context_overflow, make_chat_model
 from rag.pipeline import Assistant, make_generator
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Passage, Stage
 
 PASSAGES = [
     Passage(
@@ -159,7 +159,10 @@ def test_assistant_streams_the_llm_answer_and_ends_with_the_verified_answer(corp
     assistant = Assistant(corpus_kb.settings, kb=corpus_kb, generator=LLMGenerator(fake(reply)))
     events = list(assistant.ask_stream("四川省成功创建了多少个省级现代服务业集聚区？"))
     answer = events[-1]
-    assert "".join(events[:-1]) == reply
+    assert "".join(e for e in events[:-1] if isinstance(e, str)) == reply
+    stages = [e.name for e in events if isinstance(e, Stage)]
+    assert stages == ["retrieving", "answering", "verifying"]
+    assert events.index(Stage("verifying")) == len(events) - 2  # the tokens stream before checking
     assert answer.text == "四川省成功创建49个省级现代服务业集聚区[1]。"
     assert answer.support == 0.5 and len(answer.unverified_citations) == 1
     assert answer.citations[0].doc_id.startswith("000") and "49个" in answer.citations[0].span

@@ -4,6 +4,9 @@ exercised for real in tests/rag/generate/test_answers_integration.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
@@ -31,11 +34,24 @@ def lexical_params(**changes) -> EvidenceParams:
     return EvidenceParams(**{**params.__dict__, **changes})
 
 
+@dataclass(frozen=True)
+class FixedStats:
+    """Term statistics from a function: every term is known to the corpus."""
+
+    weight: Callable[[str], float] = lambda term: 1.0
+
+    def idf(self, term: str) -> float:
+        return self.weight(term)
+
+    def known(self, term: str) -> bool:
+        return True
+
+
 @pytest.fixture
 def lexical_evidence():
     """``lexical_evidence(embedder, idf)``: the hand-written model over that embedder and IDF."""
 
     def build(embedder, idf=lambda term: 1.0, **changes):
-        return EvidenceModel(lexical_params(**changes), embedder=embedder, idf=idf)
+        return EvidenceModel(lexical_params(**changes), embedder=embedder, stats=FixedStats(idf))
 
     return build
