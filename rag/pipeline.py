@@ -16,6 +16,7 @@ from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
 from rag.generate.verify import CitationVerifier
 from rag.index import IngestReport, KnowledgeBase
+from rag.question import analyse_question
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
 from rag.types import Answer, Stage, Turn
@@ -193,7 +194,7 @@ class Assistant:
         if self.verifier is not None:
             yield Stage("verifying")
             started = time.perf_counter()
-            answer = self.verifier.verify(answer, passages)
+            answer = self.verifier.verify(answer, passages, required=self._subject_of(question, standalone))
             timings["verify"] = time.perf_counter() - started
         if stream is None:
             yield from _pieces(answer.text)
@@ -208,6 +209,14 @@ class Assistant:
             passages=retrieved.passages,
             timings=timings,
         )
+
+    def _subject_of(self, question: str, standalone: str) -> tuple[str, ...]:
+        """What a rewritten follow-up itself names ("成都" of "那成都呢？"): the evidence must be
+        about it, not only about the earlier question's subject."""
+        if standalone == question:
+            return ()
+        terms = analyse_question(question).terms
+        return tuple(t for t in terms if len(t) >= 2 and self.kb.keyword.known(t))
 
 
 _SENTENCE_PIECE = re.compile(r".+?(?:[。！？；!?;]+|\.(?=\s|\Z)|(?=\n)|\Z)(?:\s*\[\d{1,3}\])*\s*", re.S)

@@ -44,6 +44,12 @@ _INTERROGATIVE = re.compile(
     r"|why|how(?: many| much| long| large)?)\b",
     re.I,
 )
+# Greetings and thanks: nothing a document answers.
+_SMALL_TALK = re.compile(
+    r"\s*(?:hi|hello|hey|thanks?(?: you)?|thank you|good (?:morning|afternoon|evening)|bye|ok(?:ay)?"
+    r"|你好|您好|嗨|哈喽|谢谢|謝謝|多谢|多謝|再见|再見|早上好|晚上好|好的)[\s!！.。,，~～?？]*",
+    re.I,
+)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 
@@ -59,6 +65,13 @@ class Question:
     years: tuple[str, ...]  # four-digit years it names
     numbers: tuple[str, ...]  # other numbers it names
     places: tuple[str, ...]  # glossary places it names, as their Chinese form
+    phrases: tuple[str, ...] = ()  # adjacent Chinese word pairs ("国际化社区"), script-folded
+    counted: str | None = None  # the noun a "多少个…" question counts ("社区"), script-folded
+
+    @property
+    def small_talk(self) -> bool:
+        """A greeting or thanks, not a question about documents."""
+        return bool(_SMALL_TALK.fullmatch(self.text))
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -76,14 +89,66 @@ def analyse_question(text: str) -> Question:
     return Question(
         text=text,
         language=detect_language(text),
-        term_sets=tuple(
-            tuple(_content_terms(terms, folded.lower(), asked)) for terms in query_term_sets(text)
-        ),
+        term_sets=_term_sets(text, folded.lower(), asked),
         kind=question_kind(folded),
         years=years,
         numbers=numbers,
         places=tuple(sorted(places_in(text))),
+        phrases=_phrases(folded, asked),
+        counted=_counted(folded),
     )
+
+
+_COUNTING = re.compile(r"(?:多少|几|幾)\s*[个項项家条名位次所座户人种类]?([\u4e00-\u9fff]{1,12})")
+
+
+def _counted(folded: str) -> str | None:
+    """The head noun of what a "多少个…"/"几…" question counts: the last noun of the first noun
+    run after the question word ("多少个国际化社区" → "社区"). On CMRC 2018 trial and DRCD dev it is
+    in 86% / 64% of gold answer sentences and 17% / 15% of their other sentences with a number."""
+    match = _COUNTING.search(folded)
+    if not match:
+        return None
+    import jieba.posseg
+
+    head = None
+    for word in jieba.posseg.cut(match.group(1)):
+        if word.flag.startswith("n") and len(word.word) >= 2:
+            head = word.word
+        elif head or not word.flag.startswith(("a", "b", "n")):
+            break
+    return head
+
+
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _phrases(folded: str, asked: list[tuple[int, int]]) -> tuple[str, ...]:
+    """Pairs of adjacent Chinese words of two or more characters, outside the question words.
+    Each word may be in the corpus while the pair is not ("国际化" and "社区", never
+    "国际化社区"): the pair is what the question is about."""
+    import jieba
+
+    words, at = [], 0
+    for token in jieba.cut(folded):
+        start, at = at, at + len(token)
+        clear = not any(a < at and start < b for a, b in asked)
+        words.append(token if clear and _CJK_WORD.fullmatch(token) else None)
+    pairs = (a + b for a, b in zip(words, words[1:], strict=False) if a and b)
+    return tuple(dict.fromkeys(pairs))
+
+
+def _term_sets(text: str, folded: str, asked: list[tuple[int, int]]) -> tuple[tuple[str, ...], ...]:
+    """The search term sets without question words. In the glossary translation of an English
+    question the words it could not translate ("established") are left out: a Chinese sentence
+    can never hold them."""
+    sets = []
+    for i, terms in enumerate(query_term_sets(text)):
+        content = _content_terms(terms, folded, asked)
+        if i > 0:
+            content = [t for t in content if not t.isascii()]
+        sets.append(tuple(content))
+    return tuple(sets)
 
 
 def _content_terms(terms: list[str], folded: str, asked: list[tuple[int, int]]) -> list[str]:

@@ -7,7 +7,7 @@ import os
 import socket
 
 import pytest
-from fakes import HashEmbedder  # tests/ is on sys.path (this conftest's folder)
+from fakes import FixedStats, HashEmbedder, lexical_model  # tests/ is on sys.path (this conftest's folder)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -141,3 +141,35 @@ def ingested_env(tmp_path_factory) -> dict[str, str]:
     )
     assert done.returncode == 0, done.stderr
     return env
+
+
+@pytest.fixture
+def lexical_evidence():
+    """``lexical_evidence(embedder, idf)``: the hand-written model over that embedder and IDF
+    (a function, every term known, or a keyword index)."""
+
+    def build(embedder, idf=lambda term: 1.0, **changes):
+        stats = idf if hasattr(idf, "known") else FixedStats(idf)
+        return lexical_model(embedder, stats, **changes)
+
+    return build
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hash_vectors_get_the_lexical_evidence_model():
+    """An assistant over the hash embedder gets the hand-written evidence model: the trained one's
+    similarity features assume E5 vectors. Over the real embedder the trained model runs.
+    (Session-wide, so that module and session fixtures building assistants get it too.)"""
+    import rag.pipeline
+
+    trained = rag.pipeline.make_evidence_model
+
+    def make(settings, kb):
+        if isinstance(kb.embedder, HashEmbedder):
+            return lexical_model(kb.embedder, kb.keyword, abstain_below=settings.abstain_below)
+        return trained(settings, kb)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(rag.pipeline, "make_evidence_model", make)
+    yield
+    patch.undo()

@@ -11,6 +11,9 @@ the assistant really retrieves for it:
 - ``swapped``: the question with its most specific term (the subject, usually) replaced by the
   title of another article, retrieved afresh. Unanswerable: it asks the same thing of something the
   passages do not describe, as "那成都呢？" does of a Sichuan-wide figure.
+- ``subject_absent``: the same swapped question over the original passages, gold included.
+  Unanswerable: the sentence that answered is still there, but about another subject — the
+  follow-up case exactly, where the rewritten question still retrieves the Sichuan passage.
 
 A sentence outside the gold paragraph that happens to contain the answer string is left out of
 the sentence model's training (weight 0) rather than called wrong.
@@ -25,13 +28,15 @@ from dataclasses import dataclass, replace
 
 from eval.datasets import Dataset, EvalItem
 from eval.normalize import contains
+from rag.generate.facts import place_names
 from rag.question import analyse_question
 from rag.textnorm import fold_t2s
 from rag.types import Passage
 
 Search = Callable[[str, int], list[Passage]]  # question, k -> passages, best first
 
-CASE_KINDS = ("retrieved", "gold_removed", "swapped")
+CASE_KINDS = ("retrieved", "gold_removed", "swapped", "subject_absent")
+SWAPPED = ("swapped", "subject_absent")  # kinds whose sentences answer another question
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ def build_cases(
             swapped = _swap_subject(item, top, titles, rng, idf)
             if swapped is not None:
                 yield _case(dataset.name, item, "swapped", swapped, search_titled(swapped, k), False)
+                yield _case(dataset.name, item, "subject_absent", swapped, top, False)
 
 
 def _case(name: str, item: EvalItem, kind: str, question: str, passages: list[Passage], ok: bool) -> Case:
@@ -112,7 +118,7 @@ def sentence_label(case: Case, passage: Passage, sentence: str) -> float | None:
     holds = _has_any(sentence, case.answers)
     if case.answerable and holds and passage.doc_id == case.gold_doc:
         return 1.0
-    if holds and case.kind != "swapped":
+    if holds and case.kind not in SWAPPED:
         return None
     return 0.0
 
@@ -131,11 +137,13 @@ def _swap_subject(
     rng: random.Random,
     idf: Callable[[str], float],
 ) -> str | None:
-    """The question with its most specific term that the gold passage holds replaced by a title
-    the retrieved passages never mention; None when no such term or title is found."""
+    """The question with a place it names replaced by another place, or else its most specific
+    term that the gold passage holds replaced by a title, that the retrieved passages never
+    mention; None when no such term or title is found."""
     question = analyse_question(item.question)
-    if question.language == "en":
-        return None  # English subjects would need English titles; the Chinese cases suffice
+    placed = _swap_place(item.question, passages, rng)
+    if placed is not None or question.language == "en":
+        return placed  # English subjects other than places would need English titles
     gold = " ".join(p.text for p in passages if p.doc_id == item.doc)
     folded_question = _fold(item.question)
     if len(folded_question) != len(item.question):
@@ -151,6 +159,34 @@ def _swap_subject(
             at = folded_question.find(subject)
             return item.question[:at] + title + item.question[at + len(subject) :]
     return None
+
+
+def _swap_place(text: str, passages: list[Passage], rng: random.Random) -> str | None:
+    """``text`` with one glossary place it names (in its own language) replaced by another that
+    the passages name in neither language, as "那成都呢？" asks a Sichuan figure of Chengdu."""
+    english = analyse_question(text).language == "en"
+    lowered, folded = text.lower(), fold_t2s(text)
+    if len(folded) != len(text):
+        return None
+    names = place_names()
+    seen = _fold(" ".join(p.text for p in passages))
+    named = [
+        (en, zh)
+        for en, zh in names
+        if (re.search(rf"\b{re.escape(en)}\b", lowered) if english else zh in folded)
+    ]
+    if not named:
+        return None
+    en, zh = rng.choice(sorted(named))
+    others = [(e, z) for e, z in names if z != zh and z not in seen and e not in seen and z not in folded]
+    if not others:
+        return None
+    new_en, new_zh = rng.choice(others)
+    if english:
+        at = re.search(rf"\b{re.escape(en)}\b", lowered)
+        return text[: at.start()] + new_en.title() + text[at.end() :]
+    at = folded.find(zh)
+    return text[:at] + new_zh + text[at + len(zh) :]
 
 
 def _fold(text: str) -> str:

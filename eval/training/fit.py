@@ -22,6 +22,7 @@ from rag.generate.answer_features import (
     Candidate,
     TermStats,
     candidates_of,
+    eligibility,
     sentence_features,
     set_features,
 )
@@ -42,6 +43,7 @@ class CaseRows:
     candidates: list[Candidate]
     features: np.ndarray
     labels: np.ndarray  # 1, 0, or nan (left out)
+    eligible: np.ndarray  # 1, or 0 where the candidate cannot answer (answer_features.eligibility)
     stats: FrozenStats  # the question's terms in the case's corpus
 
 
@@ -76,7 +78,8 @@ def case_rows(case: Case, *, embedder: Embedder, stats: TermStats) -> CaseRows:
     features = sentence_features(question, case.passages, candidates, stats=stats, similarities=similarities)
     labels = [sentence_label(case, case.passages[c.passage_index], c.text) for c in candidates]
     labelled = np.array([np.nan if v is None else v for v in labels])
-    return CaseRows(case, question, candidates, features, labelled, FrozenStats.of(question, stats))
+    eligible = eligibility(question, case.passages, candidates)
+    return CaseRows(case, question, candidates, features, labelled, eligible, FrozenStats.of(question, stats))
 
 
 def fit_logistic(rows: np.ndarray, labels: np.ndarray, names: Sequence[str]) -> LogisticModel:
@@ -132,7 +135,7 @@ def fit(cases: Sequence[CaseRows], folds: int = FOLDS) -> Fitted:
         model = fit_logistic(X[train], y[train], SENTENCE_FEATURES)
         test = row_fold == f
         p_oof[test] = model.probabilities(X[test])
-    per_case = [p_oof[owner == i] for i in range(len(cases))]
+    per_case = [p_oof[owner == i] * r.eligible for i, r in enumerate(cases)]
     S = set_matrix(cases, per_case)
     answerable = np.array([float(r.case.answerable) for r in cases])
     a_oof = np.zeros(len(cases))

@@ -29,6 +29,7 @@ from rag.generate.answer_features import (
     Candidate,
     TermStats,
     candidates_of,
+    eligibility,
     sentence_features,
     set_features,
 )
@@ -198,10 +199,14 @@ class EvidenceModel:
             analysed, passages, candidates, stats=self.stats, similarities=similarities
         )
         probabilities = (
-            self.params.sentence.probabilities(features) if len(candidates) else np.zeros(0, dtype=np.float64)
+            self.params.sentence.probabilities(features) * eligibility(analysed, passages, candidates)
+            if len(candidates)
+            else np.zeros(0, dtype=np.float64)
         )
         overall = set_features(analysed, passages, candidates, features, probabilities, stats=self.stats)
         answerability = float(self.params.answerable.probabilities(overall)[0])
+        if analysed.small_talk or not any(self.stats.known(t) for t in analysed.terms):
+            answerability = 0.0  # nothing the documents could be about: "hi", or only unknown words
         return Assessment(analysed, candidates, probabilities, answerability, features, vectors)
 
     def _similarities(

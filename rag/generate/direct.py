@@ -45,6 +45,13 @@ _CLAUSE_END = re.compile(r"[，,；;：:]")
 _UNIT_OF_QUESTION = re.compile(
     r"(?:多少|几|幾)\s*([个個项項家条條名位次所座户戶人元米吨噸亩畝倍年天]|万|萬|亿|億)"
 )
+_DETERMINER = re.compile(r"(?:每|这|這|那|某|同|任何|唯)$")
+_COUNTED = re.compile(r"[个個项項家条條名位次所座户戶人元米吨噸亩畝倍天万萬亿億]$")
+# The verb a date question asks about: "哪天召开" → "召开", "何时印发" → "印发".
+_DATE_VERB = re.compile(
+    r"(?:哪天|哪一天|哪日|何时|什么时候|几月几[日号]|哪年哪月|哪个月)(?:在|于)?([\u4e00-\u9fff]{2})"
+)
+_DATELINE = re.compile(r"\s*[电電](?![话話视視脑腦])")
 # Quotes longer than this (characters) are cut to the clauses around the answer.
 LONG_SENTENCE = 80
 
@@ -81,6 +88,10 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
         text = match.group().strip()
         if not re.search(r"\d|[一二两兩三四五六七八九十]", text) or text in question.years:
             continue
+        if not re.search(r"\d", text) and not _COUNTED.search(text):
+            continue  # a bare Chinese numeral is a word part ("一带", "十景"), not a quantity
+        if text[0] == "一" and _DETERMINER.search(sentence[: match.start()]):
+            continue  # "每一个", "这一项": a determiner, not a count
         if re.fullmatch(r"\d{4}\s*年", text) or (text.isdigit() and text in folded_q):
             continue  # a year, or a number the question itself states
         window = fold_t2s(
@@ -95,11 +106,20 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
 
 
 def _date(question: Question, sentence: str) -> list[tuple[int, int]]:
+    """The date the question's verb follows ("哪天召开" → the date before "召开"), else the
+    longest; a news dateline ("11月16日电") only when nothing else is dated."""
     matches = [m for m in _DATE.finditer(sentence) if m.group().strip() not in question.years]
     if not matches:
         return []
-    first = max(matches, key=lambda m: len(m.group()))
-    return [(first.start(), first.end())]
+    verb = _DATE_VERB.search(fold_t2s(question.text))
+    cue = verb.group(1) if verb else None
+
+    def score(m: re.Match) -> tuple[int, int, int]:
+        after = fold_t2s(sentence[m.end() : m.end() + 4])
+        return (bool(cue) and cue in after, not _DATELINE.match(sentence, m.end()), len(m.group()))
+
+    best = max(matches, key=score)
+    return [(best.start(), best.end())]
 
 
 def _doc_number(question: Question, sentence: str) -> list[tuple[int, int]]:

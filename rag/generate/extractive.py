@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from rag.generate.answer_features import Candidate
 from rag.generate.answer_model import Assessment, EvidenceModel
 from rag.generate.direct import enumeration, find_answer, quote_window
@@ -22,6 +20,11 @@ from rag.prompts import load_prompts
 from rag.question import Question
 from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+_MIN_TWIN_CHARS = 20  # shorter English pieces of a bilingual passage are headings or names
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,21 @@ class ExtractiveGenerator:
                 generator=self.name,
                 answerability=assessment.answerability,
             )
-        quotes = [self._quote(assessment, passages, c) for c in self._chosen(assessment)]
+        chosen = self._chosen(assessment)
+        if not chosen:
+            text = self.prompts.render(
+                "abstain", language=language, question=question, closest=closest_passages(passages, language)
+            )
+            return Answer(
+                question,
+                text,
+                [],
+                True,
+                language,
+                generator=self.name,
+                answerability=assessment.answerability,
+            )
+        quotes = [self._quote(assessment, passages, c) for c in chosen]
         quotes.sort(key=lambda q: (q.passage_index, q.start))
         citations = [
             Citation.of_span(n, passages[q.passage_index], q.start, q.end, highlights=q.highlights)
@@ -85,7 +102,9 @@ class ExtractiveGenerator:
     def _chosen(self, assessment: Assessment) -> list[Candidate]:
         """The best sentence, and further ones the model rates at least ``also_quote_above`` that do
         not repeat a chosen one (overlapping chunks and lead paragraphs repeat sentences)."""
-        ranked = assessment.ranked()
+        ranked = [(c, p) for c, p in assessment.ranked() if p > 0]  # 0: cannot answer (eligibility)
+        if not ranked:
+            return []
         chosen = [ranked[0][0]]
         for candidate, probability in ranked[1:]:
             if len(chosen) >= self.max_quotes or probability < self.evidence.params.also_quote_above:
@@ -110,7 +129,17 @@ class ExtractiveGenerator:
         start, end = candidate.start + a, candidate.start + b
         highlights = tuple((candidate.start + s, candidate.start + e) for s, e in local)
         lead = _lead(candidate.text, local) if found else ""
+        if found and question.kind == "date":
+            lead += self._year_of_document(passage, [candidate.text[s:e] for s, e in local], question)
         return _Quote(candidate.passage_index, start, end, highlights, lead, ((start, end),))
+
+    def _year_of_document(self, passage: Passage, dates: list[str], question: Question) -> str:
+        """ "（2023年，据文档日期）" when the dates found name no year ("4月27日") and the document's
+        date does: news and notices date events by their own date."""
+        year = _YEAR.search(passage.date or "")
+        if not year or any(_YEAR.search(d) for d in dates):
+            return ""
+        return self.prompts.render("dated", language=question.language, year=year.group())
 
     def _render(self, quote: _Quote, n: int, passages: list[Passage], question: Question) -> str:
         text = passages[quote.passage_index].text
@@ -140,19 +169,33 @@ def _same_text(a: Candidate, b: Candidate) -> bool:
 def _english_twin(
     assessment: Assessment, passages: list[Passage], chosen: Candidate, embedder
 ) -> Candidate | None:
-    """The English sentence of the chosen Chinese sentence's (bilingual) passage that is most like
-    it, when the passage has English sentences."""
-    passage = passages[chosen.passage_index]
+    """The English sentence of the chosen Chinese sentence's document (its passage, or another
+    retrieved passage of it: a translation is often chunked apart) that is most like it."""
+    doc_id = passages[chosen.passage_index].doc_id
     english = [
-        Candidate(chosen.passage_index, i, a, b, passage.text[a:b], "en")
+        Candidate(index, i, a, b, passage.text[a:b], "en")
+        for index, passage in enumerate(passages)
+        if passage.doc_id == doc_id
         for i, (a, b) in enumerate(sentence_spans(passage.text))
-        if b - a >= 20 and detect_language(passage.text[a:b]) == "en"
+        if b - a >= _MIN_TWIN_CHARS and _english_only(passage.text[a:b])
     ]
     if not english or assessment.vectors is None:
         return None
     own = assessment.vectors[assessment.candidates.index(chosen)]
     sims = embedder.embed_passages([c.text for c in english]) @ own
-    return english[int(np.argmax(sims))]
+    # A translation keeps the figures: the twin shares the most numbers, then is the most alike;
+    # a sentence of the same passage beats one of another passage when both tie.
+    figures = set(_FIGURE.findall(chosen.text))
+    shared = [len(figures & set(_FIGURE.findall(c.text))) for c in english]
+    near = [c.passage_index == chosen.passage_index for c in english]
+    best = max(range(len(english)), key=lambda i: (shared[i], float(sims[i]) + 0.01 * near[i]))
+    return english[best]
+
+
+def _english_only(text: str) -> bool:
+    """English without Chinese: a bilingual title line ("商务厅…新基地Sichuan Provincial …") is
+    no translation of a sentence."""
+    return not _CJK.search(text) and detect_language(text) == "en"
 
 
 def _lead(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:

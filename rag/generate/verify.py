@@ -17,12 +17,13 @@ matches best. An answer left with no citation becomes an abstention listing the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.embedding.base import Embedder
+from rag.generate.answer_features import context_of, match_form
 from rag.generate.answer_model import EvidenceModel
 from rag.generate.evidence import Source
 from rag.generate.evidence import letters as _letters
@@ -30,6 +31,7 @@ from rag.generate.facts import unsupported_numbers, unsupported_places
 from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_markers, tidy
 from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts
+from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
 from vectorstore.keyword import coverage, query_term_sets
 
@@ -86,15 +88,33 @@ class CitationVerifier:
         self.evidence = evidence
         self.prompts = load_prompts("verify.v2")
 
-    def verify(self, answer: Answer, passages: list[Passage]) -> Answer:
+    def verify(self, answer: Answer, passages: list[Passage], *, required: Sequence[str] = ()) -> Answer:
         """The answer with unsupported sentences moved or removed, citations renumbered and their
-        spans set, ``support``, ``unverified_citations`` and ``verification_notes`` filled in."""
+        spans set, ``support``, ``unverified_citations`` and ``verification_notes`` filled in.
+        ``required``: terms a citation must hold in its sentence or its document title and section
+        to count as about the question (a follow-up's own subject: "成都" of "那成都呢？")."""
         if answer.abstained and not answer.citations:
             return answer
         verified = _Run(self, answer, passages).result()
+        if verified.abstained:
+            return verified
+        if required:
+            verified = self._holds_required(verified, passages, required)
         if self.evidence is None or verified.abstained:
             return verified
         return self._about_the_question(verified, passages)
+
+    def _holds_required(self, answer: Answer, passages: list[Passage], required: Sequence[str]) -> Answer:
+        def holds(citation: Citation) -> bool:
+            passage = next((p for p in passages if p.chunk_id == citation.chunk_id), None)
+            sentence = _sentence_around(passage, citation) if passage else citation.span
+            context = fold_t2s(f"{sentence} {context_of(passage) if passage else ''}").lower()
+            return all(match_form(t) in context for t in required)
+
+        if any(holds(c) for c in answer.citations):
+            return answer
+        note = f"no cited passage names {'、'.join(required)}"
+        return self._refuse(answer, passages, note)
 
     def _about_the_question(self, answer: Answer, passages: list[Passage]) -> Answer:
         """Citations whose spans the evidence model rates below ``cite_below`` for the question
@@ -106,7 +126,18 @@ class CitationVerifier:
         notes = list(answer.verification_notes)
         if relevant:
             return replace(answer, verification_notes=notes, answerability=assessment.answerability)
-        notes.append(f"no cited passage answers the question (evidence below {floor:.2f})")
+        return self._refuse(
+            answer,
+            passages,
+            f"no cited passage answers the question (evidence below {floor:.2f})",
+            answerability=assessment.answerability,
+        )
+
+    def _refuse(
+        self, answer: Answer, passages: list[Passage], note: str, *, answerability: float | None = None
+    ) -> Answer:
+        """The "cited passages are not about the question" refusal, with ``note`` added."""
+        notes = [*answer.verification_notes, note]
         text = self.prompts.render(
             "irrelevant",
             language=answer.language,
@@ -119,7 +150,7 @@ class CitationVerifier:
             citations=[],
             abstained=True,
             verification_notes=notes,
-            answerability=assessment.answerability,
+            answerability=answer.answerability if answerability is None else answerability,
         )
 
 
@@ -368,13 +399,33 @@ def _marks(markers: tuple[int, ...]) -> str:
 
 
 def _span_probability(assessment, passages: list[Passage], citation: Citation) -> float:
-    """The evidence model's best probability among the sentences that overlap ``citation``'s span."""
+    """The evidence model's best probability among the sentences that overlap ``citation``'s span;
+    a span no candidate covers (the English twin quoted from a bilingual passage, whose Chinese
+    sentences are the candidates) gets the best of its document's."""
     indexes = {i for i, p in enumerate(passages) if p.chunk_id == citation.chunk_id}
-    return max(
-        (
-            float(p)
-            for c, p in zip(assessment.candidates, assessment.probabilities, strict=True)
-            if c.passage_index in indexes and c.start < citation.span_end and c.end > citation.span_start
-        ),
-        default=0.0,
-    )
+    rated = list(zip(assessment.candidates, assessment.probabilities.tolist(), strict=True))
+    overlapping = [
+        p
+        for c, p in rated
+        if c.passage_index in indexes and c.start < citation.span_end and c.end > citation.span_start
+    ]
+    if overlapping:
+        return max(overlapping)
+    if _is_english(citation.span):  # an English twin: rated as its document's best Chinese sentence
+        same_document = {i for i, p in enumerate(passages) if p.doc_id == citation.doc_id}
+        return max((p for c, p in rated if c.passage_index in same_document), default=0.0)
+    return 0.0
+
+
+def _is_english(text: str) -> bool:
+    return detect_language(text) == "en"
+
+
+def _sentence_around(passage: Passage, citation: Citation) -> str:
+    """The passage's sentences that overlap the cited span (a quote may be a clause of one)."""
+    pieces = [
+        passage.text[a:b]
+        for a, b in sentence_spans(passage.text)
+        if a < citation.span_end and b > citation.span_start
+    ]
+    return " ".join(pieces) or citation.span

@@ -111,7 +111,7 @@ def test_the_checked_text_follows_a_stream_that_verification_changed(kb):
     chunks = stream(client_for(Assistant(kb.settings, kb=kb, generator=generator)), ("user", CLUSTERS))
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert text.startswith(reply)
-    assert "核对引用后的答案:四川省成功创建49个省级现代服务业集聚区[1]。\n\n[1] " in text
+    assert "核对引用后的答案：四川省成功创建49个省级现代服务业集聚区[1]。\n\n[1] " in text
     assert chunks[-1]["x_rag"]["support"] == 0.5 and chunks[-1]["x_rag"]["verification_notes"]
 
 

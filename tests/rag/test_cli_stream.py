@@ -26,5 +26,5 @@ def test_a_changed_answer_is_printed_again_after_checking(capsys):
     )
     print_stream(iter(["成功创建49个集聚区。 [1] 另有900个。 [1]", final]))
     out = capsys.readouterr().out
-    assert "\n\n核对引用后的答案:成功创建49个集聚区。 [1]\n" in out
+    assert "\n\n核对引用后的答案：成功创建49个集聚区。 [1]\n" in out
     assert "(answered as: 问题？)" in out and out.rstrip().endswith("2020-06-01")

@@ -22,7 +22,8 @@ from vectorstore.chroma_store import make_client
 CHILD_PRELUDE = """
 import sys, time
 from pathlib import Path
-from tests.conftest import HashEmbedder
+sys.path.insert(0, "tests")
+from fakes import HashEmbedder
 from rag.index import KnowledgeBase
 from rag.settings import Settings
 from vectorstore.chroma_store import make_client

@@ -38,3 +38,18 @@ def test_an_english_question_also_carries_its_glossary_translation():
     assert q.language == "en"
     assert len(q.term_sets) == 2
     assert "成都" in q.places
+
+
+def test_adjacent_word_pairs_are_the_phrases_a_passage_should_hold():
+    assert analyse_question("成都要建设多少个国际化社区？").phrases == ("国际化社区",)
+    assert "现代服务业" in analyse_question("四川省成功创建了多少个省级现代服务业集聚区？").phrases
+    assert analyse_question("How many clusters?").phrases == ()
+
+
+@pytest.mark.parametrize("text", ["hi", "Hello!", "thank you", "你好", "謝謝！"])
+def test_greetings_are_small_talk(text):
+    assert analyse_question(text).small_talk
+
+
+def test_a_question_is_not_small_talk():
+    assert not analyse_question("hi, how many clusters has Sichuan established?").small_talk

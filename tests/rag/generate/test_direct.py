@@ -49,3 +49,21 @@ def test_an_enumeration_is_found_from_its_introduction_or_an_item():
     assert enumeration(spans, text, 0) == (0, 3)
     assert enumeration(spans, text, 2) == (0, 3)
     assert enumeration(spans, text, 4) is None
+
+
+def test_a_bare_chinese_numeral_is_not_a_quantity():
+    question = analyse_question("成都要建设多少个国际化社区？")
+    assert find_answer(question, "建设“十景四园一带”,重点发展文创") is None
+    assert find_answer(question, "建设十个国际化社区").spans == ((2, 4),)
+
+
+def test_a_date_question_takes_the_date_its_verb_follows_not_the_dateline():
+    question = analyse_question("武侯区产业园区高质量发展大会是哪天召开的？")
+    sentence = "中新网四川新闻11月16日电 武侯区产业园区高质量发展大会15日召开。"
+    ((start, end),) = find_answer(question, sentence).spans
+    assert sentence[start:end] == "15日"
+
+
+def test_a_determiner_is_not_a_count():
+    question = analyse_question("成都要建设多少个国际化社区？")
+    assert find_answer(question, "使每一个消费行为成为唯一的体验。") is None

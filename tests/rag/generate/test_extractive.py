@@ -1,6 +1,8 @@
 """The extractive generator over the real corpus (in-memory Chroma, the hash embedder) with the
 hand-written evidence model of conftest.py; the trained model runs in the integration tests."""
 
+from dataclasses import replace
+
 import pytest
 
 from rag.generate.extractive import ExtractiveGenerator
@@ -17,7 +19,7 @@ def kb(make_kb, corpus_copy):
 
 @pytest.fixture
 def generator(kb, lexical_evidence):
-    return ExtractiveGenerator(evidence=lexical_evidence(kb.embedder, kb.keyword.idf))
+    return ExtractiveGenerator(evidence=lexical_evidence(kb.embedder, kb.keyword))
 
 
 def ask(kb, generator, question, k=5):
@@ -140,6 +142,26 @@ def test_an_english_question_over_chinese_text_says_so(lexical_evidence, hash_em
 
 
 def lexical_params_answer_all():
-    from tests.rag.conftest import SET_FEATURES, _model
+    from fakes import SET_FEATURES, _model
 
     return _model(SET_FEATURES, {}, 5.0)
+
+
+def test_a_date_without_its_year_gets_the_documents_year_labelled(lexical_evidence, hash_embedder):
+    passage = Passage(
+        chunk_id="c1",
+        doc_id="002_x",
+        text="中新网四川新闻11月16日电 武侯区产业园区高质量发展大会15日召开。",
+        start=0,
+        end=34,
+        title="武侯区产业园区高质量发展大会召开",
+        date="2024-11-16",
+    )
+    generator = ExtractiveGenerator(evidence=lexical_evidence(hash_embedder))
+    answer = generator.generate("武侯区产业园区高质量发展大会是哪天召开的？", [passage])
+    assert not answer.abstained
+    assert answer.text.startswith("**15日**召开（2024年，据文档日期） — 「")
+    english = generator.generate(
+        "武侯区产业园区高质量发展大会是哪年哪天召开的？", [replace(passage, date=None)]
+    )
+    assert "据文档日期" not in english.text

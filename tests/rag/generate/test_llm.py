@@ -122,7 +122,7 @@ def test_an_endpoint_that_never_answers_times_out():
             LLMGenerator(make_chat_model(settings), endpoint=url).generate("What?", PASSAGES)
 
 
-def test_openai_settings_build_a_configured_chat_openai(monkeypatch, make_kb):
+def test_openai_settings_build_a_configured_chat_openai(monkeypatch, make_kb, lexical_evidence):
     monkeypatch.setenv("MY_LLM_KEY", "sk-test")
     settings = Settings(
         generator="openai",
@@ -133,7 +133,8 @@ def test_openai_settings_build_a_configured_chat_openai(monkeypatch, make_kb):
         llm_max_retries=1,
         llm_temperature=0.2,
     )
-    generator = make_generator(settings, make_kb())
+    kb = make_kb()
+    generator = make_generator(settings, kb, lexical_evidence(kb.embedder, kb.keyword))
     model = generator.chat_model
     assert isinstance(generator, LLMGenerator) and generator.name == "openai"
     assert (model.model_name, model.openai_api_base, model.request_timeout) == (
@@ -154,9 +155,11 @@ def corpus_kb(make_kb, corpus_copy):
     return kb
 
 
-def test_assistant_streams_the_llm_answer_and_ends_with_the_verified_answer(corpus_kb):
+def test_assistant_streams_the_llm_answer_and_ends_with_the_verified_answer(corpus_kb, lexical_evidence):
     reply = "四川省成功创建49个省级现代服务业集聚区[1]。另外还有100个国家级集聚区[1]。"
-    assistant = Assistant(corpus_kb.settings, kb=corpus_kb, generator=LLMGenerator(fake(reply)))
+    evidence = lexical_evidence(corpus_kb.embedder, corpus_kb.keyword)
+    generator = LLMGenerator(fake(reply), evidence=evidence)
+    assistant = Assistant(corpus_kb.settings, kb=corpus_kb, generator=generator, evidence=evidence)
     events = list(assistant.ask_stream("四川省成功创建了多少个省级现代服务业集聚区？"))
     answer = events[-1]
     assert "".join(e for e in events[:-1] if isinstance(e, str)) == reply

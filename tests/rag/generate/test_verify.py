@@ -193,7 +193,7 @@ def test_a_sentence_obeying_a_planted_instruction_is_removed(verifier):
 def test_extractive_answers_pass_unchanged(make_kb, corpus_copy, lexical_evidence):
     kb = make_kb()
     kb.ingest([corpus_copy])
-    evidence = lexical_evidence(kb.embedder, kb.keyword.idf)
+    evidence = lexical_evidence(kb.embedder, kb.keyword)
     generator = ExtractiveGenerator(evidence=evidence)
     verifier = CitationVerifier(kb.embedder, idf=kb.keyword.idf, evidence=evidence)
     for question in (
