@@ -75,6 +75,16 @@ class IngestReport:
     def wrote_nothing(self) -> bool:
         return not (self.chunks_written or self.chunks_deleted or self.added or self.updated or self.removed)
 
+    def summary(self) -> str:
+        """What ``rag ingest`` prints and the knowledge-base tab shows: counts, then each skipped file."""
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"removed {len(self.removed)} documents; wrote {self.chunks_written} chunks, "
+            f"deleted {self.chunks_deleted} ({self.seconds:.2f}s)"
+        ]
+        lines += [f"skipped {path}: {reason}" for path, reason in self.failed]
+        return "\n".join(lines)
+
 
 def source_key(path: Path | str) -> str:
     """How a document's file is recorded and recognised: its absolute path."""

@@ -1,4 +1,4 @@
-"""Layers point one way: every import of rag/, vectorstore/, eval/, ui/ and app/ (lazy ones inside
+"""Layers point one way: every import of rag/, vectorstore/, eval/, ui/ and cli/ (lazy ones inside
 functions included) goes down the declared order, and no two packages import each other."""
 
 from __future__ import annotations

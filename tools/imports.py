@@ -18,19 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("vectorstore", "rag", "ui", "eval", "app")
+PACKAGES = ("vectorstore", "rag", "ui", "eval", "cli")
 
 # Declared order, lowest first (packages on one line may not import each other). ``rag.api`` and ``rag.mcp_server`` are entry points but stay
 # inside rag/ (they import only rag); ``rag.__main__`` is `python -m rag`, a two-line shim that
-# hands over to the composition root, so it counts as part of ``app``.
+# hands over to the composition root, so it counts as part of ``cli``.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("vectorstore",),
     ("rag",),
     ("eval",),
     ("ui",),  # the UI's eval tab runs eval/
-    ("app",),
+    ("cli",),
 )
-PLACED = {"rag.__main__": "app"}  # module -> the package it belongs to for the layer rules
+PLACED = {"rag.__main__": "cli"}  # module -> the package it belongs to for the layer rules
 MAX_LINES = 400
 
 

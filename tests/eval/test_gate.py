@@ -20,7 +20,7 @@ from eval.gate import (
 from eval.report import render_report
 from eval.runner import run_dataset, write_run
 from eval.stats import per_question
-from rag.cli import main
+from cli.main import main
 from rag.index import KnowledgeBase
 from rag.pipeline import Assistant
 from rag.settings import PROJECT_ROOT, Settings

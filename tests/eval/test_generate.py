@@ -19,7 +19,7 @@ from eval.generate import (
     sample_passages,
     write_draft,
 )
-from rag.cli import main
+from cli.main import main
 from rag.textnorm import detect_language
 
 
