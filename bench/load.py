@@ -191,9 +191,7 @@ def main() -> int:
             link.symlink_to(folder, target_is_directory=True)
     env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_PROGRESS": "false"}
     env.pop("RAG_CONFIG", None)
-    subprocess.run(
-        [sys.executable, "-m", "rag", "ingest", "--prune"], env=env, check=True, cwd=PROJECT_ROOT
-    )
+    subprocess.run([sys.executable, "-m", "rag", "ingest", "--prune"], env=env, check=True, cwd=PROJECT_ROOT)
     shutil.rmtree(data / "live", ignore_errors=True)
 
     api_port, ui_port = args.api_port or free_port(), args.ui_port or free_port()
