@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rag.extras import require_extra
 from rag.generate.markers import strip_reference_list
+from rag.index import drop_collection
 from rag.pipeline import Assistant, open_knowledge_base
 from rag.prompts import load_prompts
 from rag.settings import Settings
@@ -155,7 +156,7 @@ def read_question(given: str | None, settings: Settings) -> str:
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.rebuild:
-        drop_knowledge_base(settings)
+        drop_collection(settings)
     kb = open_knowledge_base(settings)
     kb.notify = _warn
     paths = args.paths or list(settings.corpus)
@@ -183,16 +184,6 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def _warn(message: str) -> None:
     print(f"rag: {message}", file=sys.stderr, flush=True)
-
-
-def drop_knowledge_base(settings: Settings) -> None:
-    from rag.index import drop_collection
-    from vectorstore.chroma_store import make_client
-
-    client = make_client(
-        persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
-    )
-    drop_collection(settings, client)
 
 
 def _passage_line(rank: int, passage: Passage) -> str:

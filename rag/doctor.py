@@ -121,7 +121,9 @@ def examine(kb: KnowledgeBase, paths: Iterable[Path] = ()) -> DoctorReport:
                 report.findings.append(
                     Finding("duplicate", extra, f"indexes the same file as {ids[0]}: {source}")
                 )
-    keyword = KeywordIndex(kb.keyword.path)  # the file as saved, not the copy synced on open
+    keyword = KeywordIndex(
+        kb.keyword.path, terms=kb.keyword.terms
+    )  # the file as saved, not the copy synced on open
     report.keyword_chunks = len(keyword)
     report.findings += _keyword_findings(keyword, records)
     indexed = set(sources)

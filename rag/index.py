@@ -32,16 +32,18 @@ from typing import Any
 
 import numpy as np
 
+from rag import terms
 from rag.chunk import Chunker
 from rag.clean import clean
 from rag.embedding.base import Embedder
-from rag.errors import LoadError, RagError
+from rag.errors import IndexMismatchError, LoadError, RagError
 from rag.load import MB, SUPPORTED_EXTENSIONS, LoadLimits, is_regular_file, load_document
 from rag.locks import guard_for
 from rag.settings import Settings
 from rag.textnorm import is_chinese
 from rag.types import Chunk, Document
-from vectorstore.chroma_store import ChromaStore, StoredChunk
+from vectorstore.chroma_store import ChromaStore, StoredChunk, delete_collection, make_client
+from vectorstore.errors import StoreMismatchError, StoreUnreachableError
 from vectorstore.keyword import KeywordIndex
 
 log = logging.getLogger(__name__)
@@ -200,8 +202,14 @@ class KnowledgeBase:
                 with self.guard.upgraded():
                     handle.generation = self.guard.generation()
                     handle.reopen()  # opened before another process's last write, or never synced
-            self.store = ChromaStore(client=client, collection=settings.collection, embedder=embedder)
-            self.keyword = KeywordIndex(settings.data_dir / "keyword" / f"{settings.collection}.json")
+            self.store = ChromaStore(
+                client=client,
+                collection=settings.collection,
+                model_id=embedder.model_id,
+                dimension=embedder.dimension,
+                mismatch=index_mismatch,
+            )
+            self.keyword = KeywordIndex(keyword_path(settings), terms=terms)
             self._seen = self.guard.generation()
             self._sync_keyword_index()
 
@@ -476,16 +484,41 @@ class KnowledgeBase:
         return report.chunks_deleted
 
 
-def drop_collection(settings: Settings, client: Any) -> None:
+def open_client(settings: Settings) -> Any:
+    """The Chroma client the settings name: the process's embedded store under ``chroma_dir``,
+    or the server at ``chroma_host``."""
+    try:
+        return make_client(
+            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
+        )
+    except StoreUnreachableError as exc:
+        raise RagError(str(exc)) from exc
+
+
+def index_mismatch(exc: StoreMismatchError) -> IndexMismatchError:
+    """The one-line error (with what to do) for a collection built with another embedding model."""
+    (model, dim), (want, want_dim) = exc.recorded, exc.expected
+    return IndexMismatchError(
+        f"knowledge base '{exc.collection}' was built with embedding model {model} (dimension {dim}), "
+        f"but the configured model is {want} (dimension {want_dim}); "
+        f"re-index with `rag ingest --rebuild` or configure the original model"
+    )
+
+
+def keyword_path(settings: Settings) -> Path:
+    return settings.data_dir / "keyword" / f"{settings.collection}.json"
+
+
+def drop_collection(settings: Settings, client: Any | None = None) -> None:
     """Delete a collection and its keyword index (``rag ingest --rebuild``, the UI's rebuild), as
     a writer: readers in other processes see it go. Works whatever model built the collection."""
+    client = client if client is not None else open_client(settings)
     guard = guard_for(settings.data_dir)
     with guard.writer(timeout=settings.write_lock_timeout, waiting=log.warning), guard.exclusive():
         guard.bump()
         try:
-            if settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
-                client.delete_collection(settings.collection)
-            (settings.data_dir / "keyword" / f"{settings.collection}.json").unlink(missing_ok=True)
+            delete_collection(client, settings.collection)
+            keyword_path(settings).unlink(missing_ok=True)
         finally:
             guard.bump()
 

@@ -58,9 +58,9 @@ class ReadWriteLock:
 
 
 def default_client(settings: Settings) -> Any:
-    from vectorstore.chroma_store import make_client
+    from rag.index import open_client
 
-    return make_client(persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port)
+    return open_client(settings)
 
 
 class AssistantPool:
