@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-from rag.api import KnowledgeBases, create_app
+from rag.api import create_app
 from rag.generate.llm import LLMGenerator
 from rag.index import KnowledgeBase
 from rag.pipeline import Assistant
+from rag.pool import AssistantPool
 from rag.settings import Settings
 from vectorstore.chroma_store import make_client
 
@@ -26,7 +27,7 @@ def kb(make_kb, corpus_copy):
 
 
 def client_for(assistant: Assistant) -> TestClient:
-    return TestClient(create_app(KnowledgeBases(assistant)))
+    return TestClient(create_app(AssistantPool.serving(assistant)))
 
 
 @pytest.fixture
