@@ -17,14 +17,8 @@ from pathlib import Path
 
 from rag.clean import clean
 from rag.errors import LoadError
-from rag.index import (
-    KnowledgeBase,
-    discover_files,
-    embedding_views,
-    file_sha256,
-    is_complete,
-    source_key,
-)
+from rag.index import KnowledgeBase
+from rag.ingest import discover_files, embedding_views, file_sha256, is_complete, source_key
 from rag.load import is_regular_file, load_document
 from vectorstore.chroma_store import StoredChunk
 from vectorstore.keyword import KeywordIndex

@@ -15,7 +15,8 @@ from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
 from rag.generate.verify import CitationVerifier
-from rag.index import IngestReport, KnowledgeBase, open_client
+from rag.index import KnowledgeBase, open_client
+from rag.ingest import IngestReport
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
 from rag.types import Answer, Stage, Turn
