@@ -1,6 +1,6 @@
 """The project's import graph, read from the source with ``ast`` (lazy imports inside functions too).
 
-    python tools/imports.py             # package edges, back-edges, circles, long modules
+    python tools/imports.py             # package edges, back-edges, circles, long modules and functions
     python tools/imports.py --modules   # also every module-to-module edge
 
 Layers, lowest first (``LAYERS``): a package may import only from its own layer or one below,
@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 PLACED = {"rag.__main__": "cli"}  # module -> the package it belongs to for the layer rules
 MAX_LINES = 400
+MAX_FUNCTION_LINES = 60
 
 
 @dataclass
@@ -153,6 +154,18 @@ def long_modules(graph: Graph, limit: int = MAX_LINES) -> list[tuple[str, int]]:
     return sorted(((n, c) for n, c in counts if c > limit), key=lambda x: -x[1])
 
 
+def long_functions(graph: Graph, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """Functions (and methods) longer than ``limit`` lines, decorators and docstrings included."""
+    found = []
+    for name, path in graph.modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                if node.end_lineno - start + 1 > limit:
+                    found.append((f"{name}:{node.lineno} {node.name}", node.end_lineno - start + 1))
+    return sorted(found, key=lambda x: -x[1])
+
+
 def report(graph: Graph, *, modules: bool = False) -> str:
     total = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in graph.modules.values())
     lines = [
@@ -173,6 +186,8 @@ def report(graph: Graph, *, modules: bool = False) -> str:
     lines += [f"  {' <-> '.join(c)}" for c in circles(set(graph.edges))] or ["  none"]
     lines += ["", f"modules over {MAX_LINES} lines:"]
     lines += [f"  {n}: {c}" for n, c in long_modules(graph)] or ["  none"]
+    lines += ["", f"functions over {MAX_FUNCTION_LINES} lines:"]
+    lines += [f"  {n}: {c}" for n, c in long_functions(graph)] or ["  none"]
     if modules:
         lines += ["", "module edges:"]
         lines += [f"  {a} -> {b}" for a, b in sorted(graph.edges)]
