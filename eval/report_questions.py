@@ -13,7 +13,8 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 @lru_cache(maxsize=1)
-def _environment():
+def environment():
+    """The report's Jinja2 environment: ``templates/``, autoescape, undefined names are errors."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -31,7 +32,7 @@ def _environment():
 
 
 def questions_section(results: list[dict], comparison: dict | None) -> str:
-    template = _environment().get_template("questions.html")
+    template = environment().get_template("questions.html")
     return template.render(
         results=results,
         failing=set((comparison or {}).get("now_failing", [])),
