@@ -80,14 +80,8 @@ def _error_response(exc: Exception) -> JSONResponse:
     raise exc
 
 
-def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAPI:
-    """The API; with ``api_keys``, every route but ``/health`` needs ``Authorization: Bearer``."""
-    settings = pool.settings
-    app = FastAPI(title="tianfu-rag", description="Cited answers from Chinese policy documents")
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
-    throttle = FailureThrottle(settings.login_max_failures)
-    app.add_middleware(ApiKeyAuth, keys=tuple(api_keys), throttle=throttle, open_paths=("/health",))
-    answering = threading.Lock()
+def _add_error_handlers(app: FastAPI) -> None:
+    """Malformed requests and unknown routes answer in the OpenAI error format."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,6 +94,17 @@ def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAP
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else None
         return JSONResponse(error_body(str(exc.detail), code=code), status_code=exc.status_code)
+
+
+def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAPI:
+    """The API; with ``api_keys``, every route but ``/health`` needs ``Authorization: Bearer``."""
+    settings = pool.settings
+    app = FastAPI(title="tianfu-rag", description="Cited answers from Chinese policy documents")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    throttle = FailureThrottle(settings.login_max_failures)
+    app.add_middleware(ApiKeyAuth, keys=tuple(api_keys), throttle=throttle, open_paths=("/health",))
+    answering = threading.Lock()
+    _add_error_handlers(app)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
