@@ -19,7 +19,7 @@ RESULTS_DIR = REPO / "bench" / "results"
 # vectors) and the keyword part (tokenising), which is rebuilt from Chroma without re-embedding.
 DENSE_SOURCES = ("rag/chunk.py", "rag/clean.py", "rag/load.py", "rag/textnorm.py", "rag/index.py")
 KEYWORD_SOURCES = (
-    "vectorstore/keyword.py", "vectorstore/stopwords.txt", "rag/glossary.py", "data/glossary/zh_en.tsv",
+    "vectorstore/keyword.py", "rag/terms.py", "rag/stopwords.txt", "rag/glossary.py", "data/glossary/zh_en.tsv",
 )  # fmt: skip
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -112,11 +112,12 @@ def stale_parts(settings: Any, stamp_dir: Path) -> set[str]:
 def drop_collection(client: Any, settings: Any, *, keyword_only: bool = False) -> None:
     """Delete a collection's Chroma data and keyword index, or the keyword index alone (opening
     the knowledge base afterwards rebuilds it from Chroma)."""
-    names = {getattr(c, "name", c) for c in client.list_collections()}
-    if settings.collection in names and not keyword_only:
-        client.delete_collection(settings.collection)
-    keyword = settings.data_dir / "keyword" / f"{settings.collection}.json"
-    keyword.unlink(missing_ok=True)
+    from rag.index import keyword_path
+    from vectorstore.chroma_store import delete_collection
+
+    if not keyword_only:
+        delete_collection(client, settings.collection)
+    keyword_path(settings).unlink(missing_ok=True)
 
 
 def record_index(settings: Any, stamp_dir: Path) -> None:

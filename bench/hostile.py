@@ -60,7 +60,7 @@ def main() -> int:
             [
                 sys.executable,
                 "-m",
-                "rag.cli",
+                "rag",
                 "--collection",
                 f"hostile-{folder.name}",
                 "ingest",

@@ -94,7 +94,7 @@ def prepare_corpus(settings, corpus: str, count: int) -> Path:
     if corpus == "drcd":
         write_corpus(folder, drcd_documents(count))
         return folder
-    from rag.index import discover_files
+    from rag.ingest import discover_files
 
     sources = discover_files(list(settings.corpus))
     if not sources:

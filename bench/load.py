@@ -158,7 +158,7 @@ def ingester(env: dict, folder: Path, stop: float, log: list) -> None:
             (folder / f"load-{i}.txt").write_text(text, encoding="utf-8")
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "rag.cli", "ingest", str(folder)], env=env, capture_output=True, text=True
+            [sys.executable, "-m", "rag", "ingest", str(folder)], env=env, capture_output=True, text=True
         )
         log.append(
             {
@@ -191,21 +191,19 @@ def main() -> int:
             link.symlink_to(folder, target_is_directory=True)
     env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_PROGRESS": "false"}
     env.pop("RAG_CONFIG", None)
-    subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest", "--prune"], env=env, check=True, cwd=PROJECT_ROOT
-    )
+    subprocess.run([sys.executable, "-m", "rag", "ingest", "--prune"], env=env, check=True, cwd=PROJECT_ROOT)
     shutil.rmtree(data / "live", ignore_errors=True)
 
     api_port, ui_port = args.api_port or free_port(), args.ui_port or free_port()
     logs = {name: open(data / f"{name}.log", "w", encoding="utf-8") for name in ("api", "ui")}  # noqa: SIM115
     api = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "api", "--host", "127.0.0.1", "--port", str(api_port)],
+        [sys.executable, "-m", "rag", "api", "--host", "127.0.0.1", "--port", str(api_port)],
         env=env,
         stdout=logs["api"],
         stderr=subprocess.STDOUT,
     )
     ui = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--host", "127.0.0.1", "--port", str(ui_port)],
+        [sys.executable, "-m", "rag", "serve", "--host", "127.0.0.1", "--port", str(ui_port)],
         env=env,
         stdout=logs["ui"],
         stderr=subprocess.STDOUT,

@@ -62,6 +62,13 @@ SHOWN = (
 GENERATE_OPTIONS = ("n", "lang", "unanswerable", "seed")
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``rag eval`` to the CLI (the composition root calls this)."""
+    command = sub.add_parser("eval", help="run an eval dataset; gate against a baseline")
+    add_arguments(command)
+    command.set_defaults(run=run_eval_command)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",

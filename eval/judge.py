@@ -8,7 +8,6 @@ is set, and returns None otherwise (the summary then says "not measured", never 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -186,16 +185,13 @@ def judge_from_settings(settings: Settings) -> FaithfulnessJudge | None:
     """An OpenAI-compatible judge when ``judge_model`` is set; None otherwise."""
     if not settings.judge_model:
         return None
-    try:
-        from langchain_openai import ChatOpenAI
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise JudgeError(f"the LLM judge needs langchain-openai: {exc}") from exc
-    model = ChatOpenAI(
-        base_url=settings.judge_base_url,
-        model=settings.judge_model,
-        api_key=os.environ.get(settings.judge_api_key_env) or "not-needed",
-        timeout=settings.llm_timeout,
-        max_retries=2,
-        temperature=0,
+    from rag.generate.llm import make_chat_model
+
+    judge = settings.with_overrides(
+        llm_base_url=settings.judge_base_url,
+        llm_model=settings.judge_model,
+        llm_api_key_env=settings.judge_api_key_env,
+        llm_max_retries=2,
+        llm_temperature=0.0,
     )
-    return FaithfulnessJudge(model, name=settings.judge_model)
+    return FaithfulnessJudge(make_chat_model(judge, streaming=False), name=settings.judge_model)

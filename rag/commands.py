@@ -1,80 +1,141 @@
-"""What each CLI command does, once settings are known (kept apart from argument parsing)."""
+"""The ``rag`` subcommands of the library itself (ingest, search, ask, doctor, docs, chat, api, mcp):
+their arguments and what each does once settings are known. The composition root (``cli/``)
+builds the parser and dispatches; eval/ and ui/ register their own subcommands the same way."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from rag.cli import _print_json
 from rag.extras import require_extra
 from rag.generate.markers import strip_reference_list
-from rag.index import IngestReport
+from rag.index import drop_collection
 from rag.pipeline import Assistant, open_knowledge_base
 from rag.prompts import load_prompts
 from rag.settings import Settings
 from rag.types import Answer, Passage, Stage, Turn
 
 
-def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "ingest":
-        return _ingest(args, settings)
-    if args.command == "doctor":
-        return _doctor(args, settings)
-    if args.command == "eval":
-        from eval.command import run_eval_command
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the library's subcommands; each sets ``run(args, settings) -> exit status``."""
+    ingest = sub.add_parser("ingest", help="add or update documents (default: the bundled corpus)")
+    ingest.add_argument("paths", nargs="*", type=Path, help="files or directories")
+    ingest.add_argument("--prune", action="store_true", help="remove documents whose files are gone")
+    ingest.add_argument("--rebuild", action="store_true", help="drop the knowledge base and index again")
+    ingest.set_defaults(run=_ingest)
 
-        return run_eval_command(args, settings)
-    if args.command == "train":
-        from eval.training.train import run_train_command
+    for name, text in (
+        ("search", "show the passages retrieved for a query"),
+        ("ask", "answer with citations"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("question", nargs="?", help="the question; '-' or none: read it from stdin")
+        command.add_argument("--k", type=int, help="passages to retrieve")
+        command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
+        command.add_argument("--doc", action="append", help="only these document ids (repeatable)")
+        command.add_argument("--json", action="store_true", help="print JSON")
+        command.set_defaults(run=_search if name == "search" else _ask)
 
-        return run_train_command(args, settings)
-    if args.command == "serve":
-        require_extra("rag serve")
-        from ui.serve import run_serve
+    doctor = sub.add_parser("doctor", help="check that both indexes hold exactly the chunks of the files")
+    doctor.add_argument(
+        "paths", nargs="*", type=Path, help="what should be indexed (default: the corpus and uploads)"
+    )
+    doctor.add_argument("--repair", action="store_true", help="fix what is found, then check again")
+    doctor.add_argument("--json", action="store_true", help="print JSON")
+    doctor.set_defaults(run=_doctor)
 
-        return run_serve(args, settings)
-    if args.command == "api":
-        require_extra("rag api")
-        from rag.api import serve
+    docs = sub.add_parser("docs", help="list indexed documents")
+    docs.add_argument("--json", action="store_true")
+    docs.set_defaults(run=_docs)
+    sub.add_parser("chat", help="interactive questions in the terminal").set_defaults(run=_chat)
+    _register_servers(sub)
 
-        return serve(
-            settings, host=args.host, port=args.port, insecure=args.insecure, api_keys_file=args.api_keys_file
-        )
-    if args.command == "mcp":
-        require_extra("rag mcp")
-        from rag.mcp_server import serve as serve_mcp
 
-        # No progress bars: with stdio, stdout carries the protocol.
-        quiet = settings.with_overrides(progress=False)
-        return serve_mcp(quiet, transport=args.transport, host=args.host, port=args.port)
+def _register_servers(sub: argparse._SubParsersAction) -> None:
+    api = sub.add_parser("api", help="serve an OpenAI-compatible API (POST /v1/chat/completions)")
+    api.add_argument("--host", help="address to listen on (default: the host setting, 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port (default: the api_port setting, 8001)")
+    api.add_argument(
+        "--api-keys-file", help="a file of API keys, one per line (or: api_keys_file, RAG_API_KEYS)"
+    )
+    api.add_argument("--insecure", action="store_true", help="allow a non-loopback address without API keys")
+    api.set_defaults(run=_api)
+    mcp = sub.add_parser("mcp", help="serve the knowledge base to MCP clients (stdio, or HTTP on loopback)")
+    mcp.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    mcp.add_argument("--host", help="with --transport http: a loopback address (default 127.0.0.1)")
+    mcp.add_argument(
+        "--port", type=int, help="with --transport http: port (default: the mcp_port setting, 8002)"
+    )
+    mcp.set_defaults(run=_mcp)
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    require_extra("rag api")
+    from rag.api import serve
+
+    return serve(
+        settings, host=args.host, port=args.port, insecure=args.insecure, api_keys_file=args.api_keys_file
+    )
+
+
+def _mcp(args: argparse.Namespace, settings: Settings) -> int:
+    require_extra("rag mcp")
+    from rag.mcp_server import serve as serve_mcp
+
+    # No progress bars: with stdio, stdout carries the protocol.
+    quiet = settings.with_overrides(progress=False)
+    return serve_mcp(quiet, transport=args.transport, host=args.host, port=args.port)
+
+
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    docs = Assistant.from_settings(settings).kb.documents()
+    if args.json:
+        print_json([d.__dict__ for d in docs])
+        return 0
+    if not docs:
+        print("no documents: run `rag ingest`")
+    for d in docs:
+        number = f" {d.doc_number}" if d.doc_number else ""
+        print(f"{d.doc_id}  {d.date or '----------'}  {d.chunks:3d} chunks  {d.title}{number}")
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant.from_settings(settings)
-    if args.command == "docs":
-        return _docs(args, assistant)
-    if args.command == "chat":
-        return _chat(assistant)
     doc_ids = set(args.doc) if args.doc else None
     question = read_question(args.question, settings)
-    if args.command == "search":
-        result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids)
-        if args.json:
-            _print_json(
-                {
-                    "query": question,
-                    "passages": [p.to_dict() for p in result.passages],
-                    "timings": result.timings,
-                }
-            )
-        else:
-            for rank, passage in enumerate(result.passages, start=1):
-                print(_passage_line(rank, passage))
-        return 0
+    result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids)
     if args.json:
-        _print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
+        print_json(
+            {
+                "query": question,
+                "passages": [p.to_dict() for p in result.passages],
+                "timings": result.timings,
+            }
+        )
+    else:
+        for rank, passage in enumerate(result.passages, start=1):
+            print(_passage_line(rank, passage))
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    assistant = Assistant.from_settings(settings)
+    doc_ids = set(args.doc) if args.doc else None
+    question = read_question(args.question, settings)
+    if args.json:
+        print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
     else:
         print_stream(assistant.ask_stream(question, k=args.k, mode=args.mode, doc_ids=doc_ids))
     return 0
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
 
 
 def read_question(given: str | None, settings: Settings) -> str:
@@ -95,12 +156,12 @@ def read_question(given: str | None, settings: Settings) -> str:
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.rebuild:
-        drop_knowledge_base(settings)
+        drop_collection(settings)
     kb = open_knowledge_base(settings)
     kb.notify = _warn
     paths = args.paths or list(settings.corpus)
     report = kb.ingest(paths, prune=args.prune)
-    print(format_report(report))
+    print(report.summary())
     return 1 if report.failed and not (report.added or report.updated or report.unchanged) else 0
 
 
@@ -115,7 +176,7 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     if args.repair and not report.clean:
         report = repair(kb, report, paths)
     if args.json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         print("\n".join(report.lines()))
     return 0 if report.clean else 1
@@ -123,39 +184,6 @@ def _doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def _warn(message: str) -> None:
     print(f"rag: {message}", file=sys.stderr, flush=True)
-
-
-def drop_knowledge_base(settings: Settings) -> None:
-    from rag.index import drop_collection
-    from vectorstore.chroma_store import make_client
-
-    client = make_client(
-        persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
-    )
-    drop_collection(settings, client)
-
-
-def format_report(report: IngestReport) -> str:
-    lines = [
-        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-        f"removed {len(report.removed)} documents; wrote {report.chunks_written} chunks, "
-        f"deleted {report.chunks_deleted} ({report.seconds:.2f}s)"
-    ]
-    lines += [f"skipped {path}: {reason}" for path, reason in report.failed]
-    return "\n".join(lines)
-
-
-def _docs(args: argparse.Namespace, assistant: Assistant) -> int:
-    docs = assistant.kb.documents()
-    if args.json:
-        _print_json([d.__dict__ for d in docs])
-        return 0
-    if not docs:
-        print("no documents: run `rag ingest`")
-    for d in docs:
-        number = f" {d.doc_number}" if d.doc_number else ""
-        print(f"{d.doc_id}  {d.date or '----------'}  {d.chunks:3d} chunks  {d.title}{number}")
-    return 0
 
 
 def _passage_line(rank: int, passage: Passage) -> str:
@@ -203,7 +231,8 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _chat(assistant: Assistant) -> int:
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    assistant = Assistant.from_settings(settings)
     print("Ask about the documents (empty line or Ctrl-D to quit).")
     history: list[Turn] = []
     while True:
@@ -216,6 +245,3 @@ def _chat(assistant: Assistant) -> int:
             return 0
         answer = print_stream(assistant.ask_stream(question, history=history))
         history.append(Turn(question=question, answer=answer.text))
-
-
-__all__ = ["run_command", "format_answer", "format_report", "drop_knowledge_base", "Path"]

@@ -17,14 +17,8 @@ from pathlib import Path
 
 from rag.clean import clean
 from rag.errors import LoadError
-from rag.index import (
-    KnowledgeBase,
-    discover_files,
-    embedding_views,
-    file_sha256,
-    is_complete,
-    source_key,
-)
+from rag.index import KnowledgeBase
+from rag.ingest import discover_files, embedding_views, file_sha256, is_complete, source_key
 from rag.load import is_regular_file, load_document
 from vectorstore.chroma_store import StoredChunk
 from vectorstore.keyword import KeywordIndex
@@ -121,7 +115,9 @@ def examine(kb: KnowledgeBase, paths: Iterable[Path] = ()) -> DoctorReport:
                 report.findings.append(
                     Finding("duplicate", extra, f"indexes the same file as {ids[0]}: {source}")
                 )
-    keyword = KeywordIndex(kb.keyword.path)  # the file as saved, not the copy synced on open
+    keyword = KeywordIndex(
+        kb.keyword.path, terms=kb.keyword.terms
+    )  # the file as saved, not the copy synced on open
     report.keyword_chunks = len(keyword)
     report.findings += _keyword_findings(keyword, records)
     indexed = set(sources)

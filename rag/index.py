@@ -19,29 +19,35 @@ open and after every change by another process, and rebuilt where out of step.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag import terms
 from rag.chunk import Chunker
-from rag.clean import clean
 from rag.embedding.base import Embedder
-from rag.errors import LoadError, RagError
-from rag.load import MB, SUPPORTED_EXTENSIONS, LoadLimits, is_regular_file, load_document
+from rag.errors import IndexMismatchError, RagError
+from rag.ingest import (
+    IngestReport,
+    Prepared,
+    Registry,
+    chunk_metadata,
+    discover_files,
+    prepare_file,
+)
+from rag.load import MB, LoadLimits
 from rag.locks import guard_for
 from rag.settings import Settings
-from rag.textnorm import is_chinese
-from rag.types import Chunk, Document
-from vectorstore.chroma_store import ChromaStore, StoredChunk
+from vectorstore.chroma_store import ChromaStore, StoredChunk, delete_collection, make_client
+from vectorstore.errors import StoreMismatchError, StoreUnreachableError
 from vectorstore.keyword import KeywordIndex
 
 log = logging.getLogger(__name__)
@@ -58,115 +64,6 @@ class DocumentSummary:
     source_path: str
     chunks: int
     added_at: str
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    chunks_written: int = 0
-    chunks_deleted: int = 0
-    seconds: float = 0.0
-
-    @property
-    def wrote_nothing(self) -> bool:
-        return not (self.chunks_written or self.chunks_deleted or self.added or self.updated or self.removed)
-
-
-def source_key(path: Path | str) -> str:
-    """How a document's file is recorded and recognised: its absolute path."""
-    return os.path.abspath(os.path.expanduser(str(path)))
-
-
-def discover_files(paths: Iterable[Path]) -> list[Path]:
-    """Files to ingest, each once: given files, and files of supported types under given
-    directories (sorted; hidden ones skipped). Non-regular files are kept, to be reported."""
-    found: dict[str, Path] = {}
-    for path in map(Path, paths):
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in p.relative_to(path).parts)
-                if not hidden and p.suffix.lower() in SUPPORTED_EXTENSIONS and not p.is_dir():
-                    found.setdefault(source_key(p), p)
-        elif path.exists() or path.is_symlink():
-            found.setdefault(source_key(path), path)
-        else:
-            raise LoadError(f"{path}: no such file or directory")
-    return list(found.values())
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def is_complete(records: list[StoredChunk], sha256: str | None = None) -> bool:
-    """All records of a document carry one state (hash and record count) that their number
-    matches: the document's last update finished."""
-    if not records:
-        return False
-    states = {(r.metadata.get("doc_sha256"), r.metadata.get("doc_records")) for r in records}
-    if len(states) != 1:
-        return False
-    (digest, count), *_ = states
-    return count == len(records) and (sha256 is None or digest == sha256)
-
-
-class _Registry:
-    """What is indexed, by document id and by source file, kept current during an ingest."""
-
-    def __init__(self, records: list[StoredChunk]) -> None:
-        self.docs: dict[str, list[StoredChunk]] = {}
-        for record in records:
-            self.docs.setdefault(record.metadata.get("doc_id", ""), []).append(record)
-        self.by_source = {
-            source_key(chunks[0].metadata["source_path"]): doc_id
-            for doc_id, chunks in sorted(self.docs.items())
-            if chunks[0].metadata.get("source_path")
-        }
-        self.taken = set(self.docs) | set(self.by_source.values())
-        self.claimed: set[str] = set()  # ids given to a file in this run
-
-    def doc_id_for(self, path: Path) -> str:
-        """The file's id: the one it has; else its stem, when free or held by a document whose
-        file is gone (a moved corpus keeps its ids); else the stem and a hash of the path."""
-        key = source_key(path)
-        if key in self.by_source:
-            return self.by_source[key]
-        doc_id, salt = path.stem, 0
-        while doc_id in self.taken and not self._orphaned(doc_id):
-            digest = hashlib.sha256(f"{key}\x00{salt}".encode()).hexdigest()[:8]
-            doc_id, salt = f"{path.stem}~{digest}", salt + 1
-        self.by_source.pop(self.source_of(doc_id) and source_key(self.source_of(doc_id)), None)
-        self.by_source[key] = doc_id
-        self.taken.add(doc_id)
-        self.claimed.add(doc_id)
-        return doc_id
-
-    def _orphaned(self, doc_id: str) -> bool:
-        source = self.source_of(doc_id)
-        return doc_id not in self.claimed and bool(source) and not os.path.lexists(source)
-
-    def source_of(self, doc_id: str) -> str:
-        records = self.docs.get(doc_id) or [StoredChunk("", "", {})]
-        return records[0].metadata.get("source_path", "")
-
-
-@dataclass
-class _Prepared:
-    """A file read, chunked and embedded, waiting for its commit."""
-
-    path: Path
-    document: Document
-    views: dict[str, tuple[Chunk, str, str]]  # record id -> (chunk, embedded text, script)
-    vectors: dict[str, np.ndarray]  # record id -> vector, for records not stored yet
-    old: list[StoredChunk]
 
 
 class KnowledgeBase:
@@ -190,8 +87,14 @@ class KnowledgeBase:
                 with self.guard.upgraded():
                     handle.generation = self.guard.generation()
                     handle.reopen()  # opened before another process's last write, or never synced
-            self.store = ChromaStore(client=client, collection=settings.collection, embedder=embedder)
-            self.keyword = KeywordIndex(settings.data_dir / "keyword" / f"{settings.collection}.json")
+            self.store = ChromaStore(
+                client=client,
+                collection=settings.collection,
+                model_id=embedder.model_id,
+                dimension=embedder.dimension,
+                mismatch=index_mismatch,
+            )
+            self.keyword = KeywordIndex(keyword_path(settings), terms=terms)
             self._seen = self.guard.generation()
             self._sync_keyword_index()
 
@@ -238,7 +141,7 @@ class KnowledgeBase:
     def registry(self) -> dict[str, list[StoredChunk]]:
         """doc_id -> its stored records (metadata only)."""
         with self.reading():
-            return _Registry(self.store.all_metadata()).docs
+            return Registry(self.store.all_metadata()).docs
 
     def documents(self) -> list[DocumentSummary]:
         summaries = []
@@ -295,12 +198,20 @@ class KnowledgeBase:
         report = IngestReport()
         files = discover_files(paths)
         with self.writing():
-            registry = _Registry(self.registry_records())
-            pending: list[_Prepared] = []
+            registry = Registry(self.registry_records())
+            pending: list[Prepared] = []
             last_commit = time.monotonic()
             with self._progress() as bar:
                 for path in files:
-                    prepared = self._prepare(path, registry, report, bar, force=force)
+                    prepared = prepare_file(
+                        path,
+                        registry,
+                        report,
+                        chunker=self.chunker,
+                        limits=self.limits,
+                        embed=lambda texts: self._embed(texts, bar),
+                        force=force,
+                    )
                     if prepared is not None:
                         pending.append(prepared)
                     if pending and time.monotonic() - last_commit >= _COMMIT_SECONDS:
@@ -319,12 +230,12 @@ class KnowledgeBase:
             return self.store.all_metadata()
 
     def _commit(
-        self, pending: list[_Prepared], registry: _Registry, report: IngestReport, *, final: bool
+        self, pending: list[Prepared], registry: Registry, report: IngestReport, *, final: bool
     ) -> None:
         with self._committing(save_keyword=final):
             self._apply_all(pending, registry, report)
 
-    def _apply_all(self, pending: list[_Prepared], registry: _Registry, report: IngestReport) -> None:
+    def _apply_all(self, pending: list[Prepared], registry: Registry, report: IngestReport) -> None:
         for prepared in pending:
             try:
                 self._apply(prepared, registry, report)
@@ -334,46 +245,7 @@ class KnowledgeBase:
                     (str(prepared.path), f"could not be written ({type(exc).__name__}: {exc})")
                 )
 
-    def _prepare(
-        self, path: Path, registry: _Registry, report: IngestReport, bar: Any, *, force: bool = False
-    ) -> _Prepared | None:
-        """Read, chunk and embed one file (None when it is unchanged or cannot be read)."""
-        doc_id = registry.doc_id_for(path)
-        old = registry.docs.get(doc_id, [])
-        try:
-            if not is_regular_file(path):
-                raise LoadError(f"cannot load {path}: not a regular file (a folder, FIFO or device): skipped")
-            same_file = source_key(registry.source_of(doc_id) or path) == source_key(path)
-            if same_file and not force and is_complete(old, file_sha256(path)):
-                report.unchanged.append(doc_id)
-                return None
-            loaded = load_document(path, limits=self.limits)
-            document = clean(replace(loaded, doc_id=doc_id, source_path=source_key(path)))
-            views = {
-                rid: (c, text, script)
-                for c in self.chunker(document)
-                for rid, text, script in embedding_views(c)
-            }
-            if not views:
-                raise LoadError(f"cannot load {path}: no text left after cleaning")
-            stored = {o.chunk_id for o in old}
-            todo = [rid for rid in views if rid not in stored]
-            bar.total = (bar.total or 0) + len(todo)
-            bar.refresh()
-            vectors = self._embed([views[rid][1] for rid in todo], bar)
-        except (LoadError, OSError) as exc:
-            report.failed.append((str(path), getattr(exc, "reason", None) or str(exc)))
-            return None
-        except RagError as exc:
-            report.failed.append((str(path), str(exc)))
-            return None
-        except Exception as exc:  # a parser or model failing on one file costs that file only
-            log.debug("preparing %s failed", path, exc_info=True)
-            report.failed.append((str(path), f"{type(exc).__name__}: {exc}"))
-            return None
-        return _Prepared(path, document, views, dict(zip(todo, vectors, strict=True)), old)
-
-    def _apply(self, p: _Prepared, registry: _Registry, report: IngestReport) -> None:
+    def _apply(self, p: Prepared, registry: Registry, report: IngestReport) -> None:
         """The three steps of a file's update (see the module docstring)."""
         doc, total = p.document, len(p.views)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -384,7 +256,7 @@ class KnowledgeBase:
             self.store.upsert(
                 new,
                 [p.views[rid][0].text for rid in new],
-                [_chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total) for rid in new],
+                [chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total) for rid in new],
                 np.stack([p.vectors[rid] for rid in new]),
             )
         written = {p.views[rid][0].chunk_id: p.views[rid][0] for rid in new}
@@ -394,17 +266,17 @@ class KnowledgeBase:
         self._delete_records([o for o in p.old if o.chunk_id not in p.views], report, keep=chunk_ids)
         kept = [o for o in p.old if o.chunk_id in p.views]
         metadatas = [
-            _chunk_metadata(doc, p.views[o.chunk_id][0], now, p.views[o.chunk_id][2], total) for o in kept
+            chunk_metadata(doc, p.views[o.chunk_id][0], now, p.views[o.chunk_id][2], total) for o in kept
         ]
         self.store.update_metadata([o.chunk_id for o in kept], metadatas)
         (report.updated if p.old else report.added).append(doc.doc_id)
         registry.docs[doc.doc_id] = [
-            StoredChunk(rid, "", _chunk_metadata(doc, chunk, now, script, total))
+            StoredChunk(rid, "", chunk_metadata(doc, chunk, now, script, total))
             for rid, (chunk, _, script) in p.views.items()
         ]
         registry.by_source[doc.source_path] = doc.doc_id
 
-    def _gone(self, registry: _Registry) -> list[str]:
+    def _gone(self, registry: Registry) -> list[str]:
         """Documents whose source file no longer exists."""
         return [
             doc_id
@@ -412,12 +284,14 @@ class KnowledgeBase:
             if registry.source_of(doc_id) and not os.path.lexists(registry.source_of(doc_id))
         ]
 
-    def _prune(self, registry: _Registry, report: IngestReport) -> None:
+    def _prune(self, registry: Registry, report: IngestReport) -> None:
         for doc_id in self._gone(registry):
             self._delete_records(registry.docs.pop(doc_id), report)
             report.removed.append(doc_id)
 
     def _embed(self, texts: list[str], bar: Any) -> np.ndarray:
+        bar.total = (bar.total or 0) + len(texts)
+        bar.refresh()
         if not texts:
             return np.zeros((0, self.embedder.dimension), dtype=np.float32)
         batch = self.settings.embedding_batch_size
@@ -459,71 +333,52 @@ class KnowledgeBase:
         """Delete documents from both indexes; returns the number of chunks removed."""
         report = IngestReport()
         with self.writing():
-            registry = _Registry(self.registry_records())
+            registry = Registry(self.registry_records())
             with self._committing():
                 for doc_id in doc_ids:
                     self._delete_records(registry.docs.get(doc_id, []), report)
         return report.chunks_deleted
 
 
-def drop_collection(settings: Settings, client: Any) -> None:
+def open_client(settings: Settings) -> Any:
+    """The Chroma client the settings name: the process's embedded store under ``chroma_dir``,
+    or the server at ``chroma_host``."""
+    try:
+        return make_client(
+            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
+        )
+    except StoreUnreachableError as exc:
+        raise RagError(str(exc)) from exc
+
+
+def index_mismatch(exc: StoreMismatchError) -> IndexMismatchError:
+    """The one-line error (with what to do) for a collection built with another embedding model."""
+    (model, dim), (want, want_dim) = exc.recorded, exc.expected
+    return IndexMismatchError(
+        f"knowledge base '{exc.collection}' was built with embedding model {model} (dimension {dim}), "
+        f"but the configured model is {want} (dimension {want_dim}); "
+        f"re-index with `rag ingest --rebuild` or configure the original model"
+    )
+
+
+def keyword_path(settings: Settings) -> Path:
+    return settings.data_dir / "keyword" / f"{settings.collection}.json"
+
+
+def drop_collection(settings: Settings, client: Any | None = None) -> None:
     """Delete a collection and its keyword index (``rag ingest --rebuild``, the UI's rebuild), as
     a writer: readers in other processes see it go. Works whatever model built the collection."""
+    client = client if client is not None else open_client(settings)
     guard = guard_for(settings.data_dir)
     with guard.writer(timeout=settings.write_lock_timeout, waiting=log.warning), guard.exclusive():
         guard.bump()
         try:
-            if settings.collection in {getattr(c, "name", c) for c in client.list_collections()}:
-                client.delete_collection(settings.collection)
-            (settings.data_dir / "keyword" / f"{settings.collection}.json").unlink(missing_ok=True)
+            delete_collection(client, settings.collection)
+            keyword_path(settings).unlink(missing_ok=True)
         finally:
             guard.bump()
-
-
-def script_of(language: str) -> str:
-    """'zh', 'en' or 'zh+en': the partition dense retrieval searches per question language."""
-    if "+" in language:
-        return "zh+en"
-    return "zh" if language.startswith("zh") else "en"
 
 
 def _keyword_text(chunk: StoredChunk) -> str:
     section = chunk.metadata.get("section", "")
     return f"{section}\n{chunk.text}" if section else chunk.text
-
-
-def embedding_views(chunk: Chunk) -> list[tuple[str, str, str]]:
-    """``(record id, text to embed, script)`` per vector. A bilingual passage gets one vector per
-    language: mixed, its vector would follow the longer (English) half and a Chinese question
-    would miss it. Both records carry the full passage and map back to the same chunk."""
-    script = script_of(chunk.language)
-    if script != "zh+en":
-        return [(chunk.chunk_id, chunk.text_for_embedding, script)]
-    paragraphs = [p for p in chunk.text.split("\n\n") if p.strip()]
-    chinese = "\n".join(p for p in paragraphs if is_chinese(p))
-    english = "\n".join(p for p in paragraphs if not is_chinese(p))
-    prefix = f"{chunk.section}\n" if chunk.section else ""
-    return [(chunk.chunk_id, prefix + chinese, "zh"), (f"{chunk.chunk_id}#en", prefix + english, "en")]
-
-
-def _chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str, records: int) -> dict[str, Any]:
-    meta = {
-        "chunk_id": chunk.chunk_id,
-        "doc_id": doc.doc_id,
-        "doc_sha256": doc.sha256,
-        "doc_records": records,
-        "source_path": doc.source_path,
-        "title": doc.meta.title,
-        "date": doc.meta.date,
-        "doc_number": doc.meta.doc_number,
-        "source": doc.meta.source,
-        "doc_language": doc.meta.language,
-        "section": chunk.section,
-        "position": chunk.position,
-        "start": chunk.start,
-        "end": chunk.end,
-        "language": chunk.language,
-        "script": script,
-        "added_at": added_at,
-    }
-    return {k: v for k, v in meta.items() if v is not None}

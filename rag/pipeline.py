@@ -15,12 +15,12 @@ from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
 from rag.generate.verify import CitationVerifier
-from rag.index import IngestReport, KnowledgeBase
+from rag.index import KnowledgeBase, open_client
+from rag.ingest import IngestReport
 from rag.question import analyse_question
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
 from rag.types import Answer, Stage, Turn
-from vectorstore.chroma_store import make_client
 
 
 def open_knowledge_base(
@@ -31,9 +31,7 @@ def open_knowledge_base(
 
         embedder = create_embedder(settings)
     if client is None:
-        client = make_client(
-            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
-        )
+        client = open_client(settings)
     return KnowledgeBase(settings=settings, embedder=embedder, client=client)
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.generate.facts import places_in
+from rag.terms import query_term_sets
 from rag.textnorm import detect_language, fold_t2s
-from vectorstore.keyword import query_term_sets
 
 # Kinds of answer a question asks for, tried in this order (the first that matches wins: "哪一年"
 # is a date even though it also says "哪一"). "other" covers why/how and everything else.

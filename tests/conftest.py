@@ -107,7 +107,7 @@ def real_env(monkeypatch, data_dir):
 @pytest.fixture(scope="session")
 def ingested(data_dir):
     """The bundled corpus ingested with the real embedding model into ``data_dir``."""
-    from rag.cli import main
+    from cli.main import main
 
     os.environ["RAG_DATA_DIR"] = str(data_dir)
     os.environ["RAG_PROGRESS"] = "false"
@@ -133,7 +133,7 @@ def ingested_env(tmp_path_factory) -> dict[str, str]:
     env |= {"RAG_DATA_DIR": str(data_dir), "RAG_PROGRESS": "false", "HF_HUB_OFFLINE": "1"}
     document = CORPUS_DIR / "000_2d3ce4a55c8786ef.txt"
     done = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest", str(document)],
+        [sys.executable, "-m", "rag", "ingest", str(document)],
         env=env,
         capture_output=True,
         text=True,

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from rag.cli import main
+from cli.main import main
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -104,7 +104,7 @@ def test_cli_errors_are_one_line_without_traceback(ingested, tmp_path):
     env = {**os.environ, "RAG_DATA_DIR": str(ingested), "RAG_RETRIEVAL_MODE": "fuzzy"}
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "anything"], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "rag", "ask", "anything"], capture_output=True, text=True, env=env
     )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("rag: error: retrieval_mode must be one of")
@@ -121,7 +121,7 @@ def test_an_unknown_document_is_an_error_not_an_empty_answer(ingested, capsys):
 def test_ask_reads_a_piped_question(ingested, data_dir):
     env = {**os.environ, "RAG_DATA_DIR": str(data_dir), "RAG_PROGRESS": "false"}
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "--json"],
+        [sys.executable, "-m", "rag", "ask", "--json"],
         input="四川省成功创建了多少个省级现代服务业集聚区？\n",
         capture_output=True,
         text=True,

@@ -58,12 +58,12 @@ if step == "embed":
     rag.embedding.create_embedder = create
 else:
     setattr(store.ChromaStore, step, die(getattr(store.ChromaStore, step)))
-from rag.cli import main
+from cli.main import main
 sys.exit(main(["ingest", "--prune", sys.argv[4]]))
 """
 ANSWERS = """
 import json, sys
-from rag.cli import main
+from cli.main import main
 assert main(["ingest", "--prune", sys.argv[1]]) == 0
 doctor = main(["doctor", sys.argv[1]])
 from rag.pipeline import Assistant
@@ -119,7 +119,7 @@ def scenario(tmp_path_factory):
             if (folder / "modules.json").is_file():
                 (base / "models" / folder.name).symlink_to(folder, target_is_directory=True)
     run(
-        "from rag.cli import main; import sys; sys.exit(main(['ingest', sys.argv[1]]))",
+        "from cli.main import main; import sys; sys.exit(main(['ingest', sys.argv[1]]))",
         str(docs),
         data_dir=base,
     )

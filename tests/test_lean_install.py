@@ -96,7 +96,7 @@ def lean_env(ingested_env, tmp_path_factory):
 
 def rag(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "rag.cli", *args], env=env, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "rag", *args], env=env, capture_output=True, text=True, timeout=600
     )
 
 

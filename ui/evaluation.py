@@ -17,7 +17,6 @@ from rag.settings import PROJECT_ROOT, Settings
 from ui.render import esc
 
 DATASET = "sichuan"
-COLLECTION = "eval-sichuan"
 BASELINE = PROJECT_ROOT / "eval" / "baselines" / "sichuan.json"
 SHOWN = (
     "hit@1",
@@ -44,10 +43,11 @@ class EvalView:
 def run_bundled(settings: Settings) -> EvalView:
     """``rag eval --dataset sichuan`` from the UI: run, write the run folder, compare, report."""
     from eval.datasets import resolve_dataset
-    from eval.runner import run_dataset, write_run
+    from eval.runner import eval_collection, run_dataset, write_run
 
     dataset = resolve_dataset(DATASET, data_dir=settings.data_dir)
-    results, summary = run_dataset(dataset, settings.with_overrides(collection=COLLECTION))
+    collection = eval_collection(dataset.name, settings)
+    results, summary = run_dataset(dataset, settings.with_overrides(collection=collection))
     run_dir = settings.data_dir / "eval" / f"{dataset.name}-{datetime.now():%Y%m%d-%H%M%S}"
     write_run(run_dir, results, summary)
     return view(summary, [asdict(r) for r in results], run_dir, write=True)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from rag.clean import clean
 from rag.errors import LoadError
-from rag.index import KnowledgeBase, file_sha256
+from rag.index import KnowledgeBase
+from rag.ingest import file_sha256
 from rag.load import load_document
 from ui import strings
 from ui.render import esc, text_html

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ConfigError, RagError
+from rag.extras import require_extra
 from rag.security import BodyLimit, FailureThrottle, LoginThrottle, check_bind, is_loopback
 from rag.settings import Settings
 from ui.service import AssistantPool
@@ -37,6 +38,18 @@ class ServeOptions:
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``rag serve`` to the CLI (the composition root calls this)."""
+    command = sub.add_parser("serve", help="the web UI: chat, knowledge base, eval")
+    add_arguments(command)
+    command.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    require_extra("rag serve")
+    return run_serve(args, settings)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

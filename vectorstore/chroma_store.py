@@ -1,8 +1,8 @@
-"""Dense index: a Chroma collection opened through langchain-chroma, vectors always supplied by us.
+"""Dense index: a Chroma collection used through ``chromadb`` directly, vectors always supplied by us.
 
-Chroma never embeds anything here (its default embedding function would reach for the network):
-writes carry precomputed vectors of each chunk's ``text_for_embedding`` and the stored document is
-the passage text users see. The collection metadata records the embedding model and dimension.
+Chroma never embeds anything here (no embedding function: its default one would reach for the
+network): writes carry precomputed vectors and the stored document is the passage text users see;
+searches take a query vector. The collection metadata records the embedding model and dimension.
 """
 
 from __future__ import annotations
@@ -17,23 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from rag.embedding.base import Embedder
-from rag.errors import IndexMismatchError, RagError
+from vectorstore.errors import StoreMismatchError, StoreUnreachableError
 
 log = logging.getLogger(__name__)
-
-
-class _LangChainEmbeddings:
-    """Adapts our Embedder to LangChain's ``Embeddings`` interface (used for queries)."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed_passages(list(texts)).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_query(text).tolist()
 
 
 @dataclass(frozen=True)
@@ -52,7 +38,7 @@ def _new_client(*, persist_dir: Path | None, host: str | None, port: int):
         try:
             return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
         except Exception as exc:  # chromadb raises several types for an unreachable server
-            raise RagError(f"cannot reach the Chroma server at {host}:{port}: {exc}") from exc
+            raise StoreUnreachableError(f"cannot reach the Chroma server at {host}:{port}: {exc}") from exc
     if persist_dir is None:
         return chromadb.EphemeralClient(settings=chroma_settings)
     persist_dir.mkdir(parents=True, exist_ok=True)
@@ -124,11 +110,23 @@ def max_batch_size(client: Any) -> int:
 
 
 class ChromaStore:
-    def __init__(self, *, client: Any, collection: str, embedder: Embedder) -> None:
-        self.embedder = embedder
+    """One collection of records: id, document text, metadata and a vector of ``dimension``
+    floats made by ``model_id`` (recorded in the collection's metadata and checked on open)."""
+
+    def __init__(
+        self,
+        *,
+        client: Any,
+        collection: str,
+        model_id: str,
+        dimension: int,
+        mismatch: Callable[[StoreMismatchError], Exception] | None = None,
+    ) -> None:
+        """``mismatch`` turns a model mismatch into the owner's error (default: raise it as is)."""
         self.collection_name = collection
+        self._mismatch = mismatch
         self._handle = client if isinstance(client, ClientHandle) else ClientHandle(client)
-        self._expected = {"embedding_model": embedder.model_id, "embedding_dim": int(embedder.dimension)}
+        self._expected = {"embedding_model": model_id, "embedding_dim": int(dimension)}
         self._epoch = -1
         self._bind()
 
@@ -137,16 +135,13 @@ class ChromaStore:
         return self._handle.client
 
     def _bind(self) -> None:
-        """(Re)create the langchain store over the handle's current client."""
-        from langchain_chroma import Chroma
-
+        """(Re)open the collection on the handle's current client, creating it when absent."""
         self._check_existing(self._expected)
-        self._vs = Chroma(
-            client=self._handle.client,
-            collection_name=self.collection_name,
-            embedding_function=_LangChainEmbeddings(self.embedder),
-            collection_metadata=self._expected,
-            collection_configuration={"hnsw": {"space": "cosine"}},
+        self._chroma = self._handle.client.get_or_create_collection(
+            name=self.collection_name,
+            embedding_function=None,
+            metadata=self._expected,
+            configuration={"hnsw": {"space": "cosine"}},
         )
         self._epoch = self._handle.epoch
         self.batch_size = max_batch_size(self._handle.client)
@@ -162,18 +157,16 @@ class ChromaStore:
         found = self._client.get_collection(self.collection_name, embedding_function=None).metadata or {}
         recorded = (found.get("embedding_model"), found.get("embedding_dim"))
         if recorded != (expected["embedding_model"], expected["embedding_dim"]):
-            raise IndexMismatchError(
-                f"knowledge base '{self.collection_name}' was built with embedding model "
-                f"{recorded[0]} (dimension {recorded[1]}), but the configured model is "
-                f"{expected['embedding_model']} (dimension {expected['embedding_dim']}); "
-                f"re-index with `rag ingest --rebuild` or configure the original model"
+            error = StoreMismatchError(
+                self.collection_name, recorded, (expected["embedding_model"], expected["embedding_dim"])
             )
+            raise (self._mismatch(error) if self._mismatch else error) from None
 
     @property
     def _collection(self):
         if self._epoch != self._handle.epoch:
             self._bind()
-        return self._vs._collection
+        return self._chroma
 
     def count(self) -> int:
         return self._collection.count()
@@ -241,24 +234,32 @@ class ChromaStore:
         if script:
             clauses.append({"script": script})
         where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
-        hits = self._vs.similarity_search_by_vector_with_relevance_scores(
-            query_vector.tolist(), k=min(k, self.count()), filter=where
+        got = self._collection.query(
+            query_embeddings=[query_vector.tolist()],
+            n_results=min(k, self.count()),
+            where=where,
+            include=["documents", "metadatas", "distances"],
         )
-        offsets = script_offsets or {}
-        scored = [
-            (doc, 1.0 - distance + offsets.get(doc.metadata.get("script", ""), 0.0)) for doc, distance in hits
+        hits = [
+            (record_id, text, meta or {}, distance)
+            for record_id, text, meta, distance in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=False
+            )
+            if text is not None
         ]
+        offsets = script_offsets or {}
+        scored = [(hit, 1.0 - hit[3] + offsets.get(hit[2].get("script", ""), 0.0)) for hit in hits]
         scored.sort(key=lambda pair: -pair[1])
         # A bilingual passage has one record per language; report the chunk once, at its best rank.
         results: dict[str, tuple[StoredChunk, float]] = {}
-        for doc, similarity in scored:
-            chunk_id = doc.metadata.get("chunk_id", doc.id or "")
+        for (record_id, text, meta, _), similarity in scored:
+            chunk_id = meta.get("chunk_id", record_id or "")
             if chunk_id not in results:
-                results[chunk_id] = (StoredChunk(chunk_id, doc.page_content, doc.metadata), similarity)
+                results[chunk_id] = (StoredChunk(chunk_id, text, meta), similarity)
         return list(results.values())
 
-    def drop(self) -> None:
-        """Delete the whole collection (used by ``rag ingest --rebuild``)."""
-        names = {getattr(c, "name", c) for c in self._client.list_collections()}
-        if self.collection_name in names:
-            self._client.delete_collection(self.collection_name)
+
+def delete_collection(client: Any, name: str) -> None:
+    """Delete a collection, whatever model built it; nothing happens when there is none."""
+    if name in {getattr(c, "name", c) for c in client.list_collections()}:
+        client.delete_collection(name)

@@ -1,85 +1,36 @@
-"""Keyword index: BM25 over jieba tokens of simplified-folded text, English words lower-cased.
+"""Keyword index: BM25 over the tokens a ``Terms`` gives (``rag.terms``: jieba over simplified-
+folded text, English words lower-cased); the index knows no language itself.
 
 Tokens per chunk are persisted as JSON next to the Chroma data; the BM25 statistics are rebuilt in
-memory when the index is opened (cheap next to tokenising).
+memory when the index is opened (cheap next to tokenising). The scoring is our own rather than
+bm25s: the index changes a chunk at a time under concurrent readers, reports each hit's query-term
+coverage and filters by document, none of which bm25s's build-once sparse matrices offer.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-
-from rag.glossary import translate
-from rag.textnorm import detect_language, fold_t2s
-
-_WORD = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u4dbf\u4e00-\u9fff]+")
-_STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
+from typing import Protocol
 
 
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    lines = _STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+class Terms(Protocol):
+    """What the index needs of a text layer (``rag.terms`` is one): how a text becomes tokens,
+    which term sets a query asks for, and how much of them a chunk covers."""
 
+    def tokenize(self, text: str) -> list[str]: ...
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
+    def query_term_sets(self, query: str) -> list[list[str]]: ...
 
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
-def tokenize(text: str) -> list[str]:
-    """Search tokens: jieba's search mode for Chinese runs (words and their sub-words)."""
-    folded = fold_t2s(text).lower().replace("’", "'")
-    stop = _stopwords()
-    tokens: list[str] = []
-    for match in _WORD.finditer(folded):
-        run = match.group()
-        if run[0].isascii():
-            run = run.removesuffix("'s")
-            if run not in stop and (len(run) > 1 or run.isdigit()):
-                tokens.append(run)
-            continue
-        tokens.extend(t for t in _jieba().lcut_for_search(run) if t not in stop)
-    return tokens
-
-
-def query_term_sets(question: str) -> list[list[str]]:
-    """The question's terms, and for an English question also its glossary translation (Chinese
-    terms plus the English words the glossary did not cover). A passage may match either set."""
-    terms = list(dict.fromkeys(tokenize(question)))
-    if detect_language(question) != "en":
-        return [terms]
-    translation = translate(question)
-    if not translation.chinese:
-        return [terms]
-    translated = [t for phrase in translation.chinese for t in tokenize(phrase)]
-    translated += tokenize(translation.residual)
-    return [terms, list(dict.fromkeys(translated))]
-
-
-def coverage(
-    term_sets: list[list[str]], present: Callable[[str], bool], idf: Callable[[str], float]
-) -> float:
-    """IDF-weighted share of the question's terms that ``present`` finds, best over the term sets."""
-    best = 0.0
-    for terms in term_sets:
-        total = sum(idf(t) for t in terms)
-        if total:
-            best = max(best, sum(idf(t) for t in terms if present(t)) / total)
-    return best
+    def coverage(
+        self, term_sets: list[list[str]], present: Callable[[str], bool], idf: Callable[[str], float]
+    ) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -96,10 +47,10 @@ class KeywordIndex:
     file again (after another process wrote it). Statistics are computed into one snapshot, so a
     reload never changes them under a search in progress."""
 
-    def __init__(self, path: Path, *, k1: float = 1.5, b: float = 0.75) -> None:
+    def __init__(self, path: Path, *, terms: Terms, k1: float = 1.5, b: float = 0.75) -> None:
         if k1 <= 0 or not 0 <= b <= 1:
             raise ValueError(f"BM25 needs k1 > 0 and 0 <= b <= 1; got k1={k1}, b={b}")
-        self.path, self.k1, self.b = path, k1, b
+        self.path, self.terms, self.k1, self.b = path, terms, k1, b
         self._tokens: dict[str, list[str]] = {}
         self._doc_of: dict[str, str] = {}
         self._stats: _Stats | None = None
@@ -129,7 +80,7 @@ class KeywordIndex:
         return self._prepare().doc_ids
 
     def add(self, chunk_id: str, doc_id: str, text: str) -> None:
-        self._tokens[chunk_id] = tokenize(text)
+        self._tokens[chunk_id] = self.terms.tokenize(text)
         self._doc_of[chunk_id] = doc_id
         self._stats = None
 
@@ -183,7 +134,7 @@ class KeywordIndex:
         the query's terms found in the chunk: near 0 means the match is incidental."""
         stats = self._prepare()
         doc_of = self._doc_of
-        term_sets = query_term_sets(query)
+        term_sets = self.terms.query_term_sets(query)
         terms = list(dict.fromkeys(t for term_set in term_sets for t in term_set))
         scores: dict[str, float] = {}
         matched: dict[str, set[str]] = {}
@@ -196,4 +147,5 @@ class KeywordIndex:
                 scores[chunk_id] = scores.get(chunk_id, 0.0) + idf * tf * (self.k1 + 1) / (tf + norm)
                 matched.setdefault(chunk_id, set()).add(term)
         best = sorted(scores, key=lambda c: (-scores[c], c))[:k]
-        return [(c, scores[c], coverage(term_sets, matched[c].__contains__, self.idf)) for c in best]
+        cover = self.terms.coverage
+        return [(c, scores[c], cover(term_sets, matched[c].__contains__, self.idf)) for c in best]

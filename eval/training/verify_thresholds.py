@@ -24,7 +24,7 @@ from eval.training.fit import CaseRows
 from rag.embedding.base import Embedder
 from rag.generate.evidence import Source
 from rag.settings import PROJECT_ROOT
-from vectorstore.keyword import coverage, query_term_sets
+from rag.terms import coverage, query_term_sets
 
 SUPPORT_KEPT = 0.90
 COVERAGE_GRID = tuple(round(0.05 * i, 2) for i in range(2, 17))

@@ -1,5 +1,5 @@
 """The OpenAI-compatible HTTP API (``rag api``)."""
 
-from rag.api.app import KnowledgeBases, create_app, serve
+from rag.api.app import assistant_for, create_app, model_ids, serve
 
-__all__ = ["KnowledgeBases", "create_app", "serve"]
+__all__ = ["assistant_for", "create_app", "model_ids", "serve"]

@@ -35,7 +35,8 @@ from rag.errors import (
     UnknownDocumentError,
 )
 from rag.generate.markers import strip_reference_list
-from rag.pipeline import Assistant, open_knowledge_base
+from rag.pipeline import Assistant
+from rag.pool import AssistantPool
 from rag.prompts import load_prompts
 from rag.security import ApiKeyAuth, BodyLimit, FailureThrottle, check_bind, read_api_keys
 from rag.settings import Settings
@@ -46,45 +47,18 @@ class UnknownModelError(RagError):
     """A model id that names no knowledge base."""
 
 
-class KnowledgeBases:
-    """The assistants the API serves, by model id; other collections open on first use."""
+def model_ids(pool: AssistantPool) -> list[str]:
+    """The API's models: ``tianfu-rag`` (the default knowledge base) and one per collection."""
+    return [MODEL_PREFIX] + [f"{MODEL_PREFIX}:{c}" for c in pool.collections()]
 
-    def __init__(self, default: Assistant, *, client: Any = None) -> None:
-        self.default, self.client = default, client
-        self._open: dict[str, Assistant] = {default.settings.collection: default}
-        self._lock = threading.Lock()
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> KnowledgeBases:
-        from vectorstore.chroma_store import make_client
-
-        client = make_client(
-            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
-        )
-        kb = open_knowledge_base(settings, client=client)
-        return cls(Assistant(settings, kb=kb), client=client)
-
-    def collections(self) -> list[str]:
-        names = {self.default.settings.collection}
-        if self.client is not None:
-            names |= {getattr(c, "name", c) for c in self.client.list_collections()}
-        return [self.default.settings.collection] + sorted(names - {self.default.settings.collection})
-
-    def model_ids(self) -> list[str]:
-        return [MODEL_PREFIX] + [f"{MODEL_PREFIX}:{c}" for c in self.collections()]
-
-    def get(self, model: str) -> Assistant:
-        collection = self.default.settings.collection if model == MODEL_PREFIX else None
-        if model.startswith(f"{MODEL_PREFIX}:"):
-            collection = model.split(":", 1)[1]
-        if collection is None or collection not in self.collections():
-            raise UnknownModelError(f"the model {model!r} does not exist; GET /v1/models lists the models")
-        with self._lock:
-            if collection not in self._open:
-                settings = self.default.settings.with_overrides(collection=collection)
-                kb = open_knowledge_base(settings, embedder=self.default.kb.embedder, client=self.client)
-                self._open[collection] = Assistant(settings, kb=kb)
-            return self._open[collection]
+def assistant_for(pool: AssistantPool, model: str) -> Assistant:
+    collection = pool.default_collection if model == MODEL_PREFIX else None
+    if model.startswith(f"{MODEL_PREFIX}:"):
+        collection = model.split(":", 1)[1]
+    if collection is None or collection not in pool.collections():
+        raise UnknownModelError(f"the model {model!r} does not exist; GET /v1/models lists the models")
+    return pool.get(collection)
 
 
 _STATUS = (
@@ -106,14 +80,8 @@ def _error_response(exc: Exception) -> JSONResponse:
     raise exc
 
 
-def create_app(knowledge_bases: KnowledgeBases, *, api_keys: tuple[str, ...] = ()) -> FastAPI:
-    """The API; with ``api_keys``, every route but ``/health`` needs ``Authorization: Bearer``."""
-    settings = knowledge_bases.default.settings
-    app = FastAPI(title="tianfu-rag", description="Cited answers from Chinese policy documents")
-    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
-    throttle = FailureThrottle(settings.login_max_failures)
-    app.add_middleware(ApiKeyAuth, keys=tuple(api_keys), throttle=throttle, open_paths=("/health",))
-    answering = threading.Lock()
+def _add_error_handlers(app: FastAPI) -> None:
+    """Malformed requests and unknown routes answer in the OpenAI error format."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -127,9 +95,20 @@ def create_app(knowledge_bases: KnowledgeBases, *, api_keys: tuple[str, ...] = (
         code = "not_found" if exc.status_code == 404 else None
         return JSONResponse(error_body(str(exc.detail), code=code), status_code=exc.status_code)
 
+
+def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAPI:
+    """The API; with ``api_keys``, every route but ``/health`` needs ``Authorization: Bearer``."""
+    settings = pool.settings
+    app = FastAPI(title="tianfu-rag", description="Cited answers from Chinese policy documents")
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
+    throttle = FailureThrottle(settings.login_max_failures)
+    app.add_middleware(ApiKeyAuth, keys=tuple(api_keys), throttle=throttle, open_paths=("/health",))
+    answering = threading.Lock()
+    _add_error_handlers(app)
+
     @app.get("/health")
     def health() -> dict[str, Any]:
-        default = knowledge_bases.default
+        default = pool.default
         return {
             "status": "ok",
             "model": MODEL_PREFIX,
@@ -141,18 +120,18 @@ def create_app(knowledge_bases: KnowledgeBases, *, api_keys: tuple[str, ...] = (
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
-        return {"object": "list", "data": [_model(m) for m in knowledge_bases.model_ids()]}
+        return {"object": "list", "data": [_model(m) for m in model_ids(pool)]}
 
     @app.get("/v1/models/{model_id:path}")
     def model(model_id: str) -> Any:
-        if model_id not in knowledge_bases.model_ids():
+        if model_id not in model_ids(pool):
             return _error_response(UnknownModelError(f"the model {model_id!r} does not exist"))
         return _model(model_id)
 
     @app.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest) -> Any:
         try:
-            assistant = knowledge_bases.get(body.model)
+            assistant = assistant_for(pool, body.model)
             question, history = question_and_history(body.messages)
             if len(question) > settings.max_question_chars:
                 raise ValueError(
@@ -260,6 +239,8 @@ def serve(
     )
     if warning:
         print(f"rag api: {warning}", file=sys.stderr)
-    app = create_app(KnowledgeBases.from_settings(settings), api_keys=keys)
+    pool = AssistantPool(settings)
+    pool.get(pool.default_collection)  # opens the default knowledge base now, not on the first request
+    app = create_app(pool, api_keys=keys)
     uvicorn.run(app, host=host, port=port or settings.api_port, log_level="info")
     return 0

@@ -31,9 +31,9 @@ from rag.generate.facts import unsupported_numbers, unsupported_places
 from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_markers, tidy
 from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts
+from rag.terms import coverage, query_term_sets
 from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
-from vectorstore.keyword import coverage, query_term_sets
 
 # Thresholds measured on the sichuan eval set: for its 60 answerable questions, claims (the gold
 # evidence in Chinese and English, and "question + gold answer" sentences) were scored against the

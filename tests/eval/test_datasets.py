@@ -341,7 +341,7 @@ def test_beir_runs_retrieval_metrics_only(tmp_path, make_kb):
 def test_rag_eval_runs_the_standard_formats_for_real(tmp_path, xquad, monkeypatch, capsys):
     """`rag eval` itself (packaged model, on-disk Chroma) over XQuAD in both scripts, English
     questions over Chinese contexts, a SQuAD 2.0 file with an impossible question and a BEIR set."""
-    from rag.cli import main
+    from cli.main import main
     from rag.settings import load_settings
 
     models = load_settings().models_dir

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from cli.main import main
 from eval.datasets import DATASETS_DIR, Dataset, load_jsonl
 from eval.gate import (
     baseline_from_summary,
@@ -20,7 +21,6 @@ from eval.gate import (
 from eval.report import render_report
 from eval.runner import run_dataset, write_run
 from eval.stats import per_question
-from rag.cli import main
 from rag.index import KnowledgeBase
 from rag.pipeline import Assistant
 from rag.settings import PROJECT_ROOT, Settings

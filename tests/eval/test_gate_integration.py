@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from rag.cli import main
+from cli.main import main
 from rag.settings import PROJECT_ROOT, load_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]

@@ -9,6 +9,7 @@ import re
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
+from cli.main import main
 from eval.datasets import load_jsonl
 from eval.generate import (
     GenerateOptions,
@@ -19,7 +20,6 @@ from eval.generate import (
     sample_passages,
     write_draft,
 )
-from rag.cli import main
 from rag.textnorm import detect_language
 
 

@@ -123,7 +123,7 @@ def test_grid_outputs_are_json_and_one_escaped_page_with_svg_bars(tmp_path):
     ],
 )
 def test_bad_eval_options_are_one_line_errors_before_any_work(argv, message, capsys, tmp_path, monkeypatch):
-    from rag.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path))
     assert main(["eval", *argv]) == 1

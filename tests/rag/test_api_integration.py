@@ -12,8 +12,9 @@ import openai
 import pytest
 import uvicorn
 
-from rag.api import KnowledgeBases, create_app
+from rag.api import create_app
 from rag.pipeline import Assistant
+from rag.pool import AssistantPool
 from rag.settings import Settings
 from rag.types import Answer, Stage
 
@@ -23,7 +24,7 @@ CLUSTERS = "四川省成功创建了多少个省级现代服务业集聚区？"
 
 
 @pytest.fixture(scope="module")
-def knowledge_bases(tmp_path_factory) -> KnowledgeBases:
+def knowledge_bases(tmp_path_factory) -> AssistantPool:
     data_dir = tmp_path_factory.mktemp("api-data")
     cached = Settings().models_dir  # reuse the converted builtin model of the project's data dir
     if cached.is_dir():
@@ -31,7 +32,7 @@ def knowledge_bases(tmp_path_factory) -> KnowledgeBases:
         for folder in cached.iterdir():
             if (folder / "modules.json").is_file():
                 (data_dir / "models" / folder.name).symlink_to(folder, target_is_directory=True)
-    knowledge_bases = KnowledgeBases.from_settings(Settings(data_dir=data_dir, progress=False))
+    knowledge_bases = AssistantPool(Settings(data_dir=data_dir, progress=False))
     knowledge_bases.default.ingest()
     return knowledge_bases
 

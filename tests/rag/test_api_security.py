@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.api import KnowledgeBases, create_app
+from rag.api import create_app
 from rag.api.app import serve
 from rag.errors import ConfigError
 from rag.pipeline import Assistant
+from rag.pool import AssistantPool
 from rag.security import FailureThrottle, check_bind, read_api_keys
 from rag.settings import Settings
 
@@ -28,7 +29,7 @@ def assistant(make_kb, corpus_copy):
 
 @pytest.fixture
 def locked(assistant):
-    return TestClient(create_app(KnowledgeBases(assistant), api_keys=("k-right-1", "k-right-2")))
+    return TestClient(create_app(AssistantPool.serving(assistant), api_keys=("k-right-1", "k-right-2")))
 
 
 def test_keys_are_required_on_every_route_but_health(locked):
@@ -58,7 +59,7 @@ def test_the_throttle_forgets_failures_after_the_window():
 
 
 def test_a_body_over_the_limit_is_413_declared_or_streamed(assistant):
-    client = TestClient(create_app(KnowledgeBases(assistant)))
+    client = TestClient(create_app(AssistantPool.serving(assistant)))
     big = {**QUESTION, "padding": "x" * 70_000}
     response = client.post("/v1/chat/completions", json=big)
     assert response.status_code == 413 and "max_request_kb" in response.json()["error"]["message"]
@@ -76,7 +77,7 @@ def test_a_body_over_the_limit_is_413_declared_or_streamed(assistant):
 
 
 def test_a_long_question_is_refused_without_echoing_it(assistant):
-    client = TestClient(create_app(KnowledgeBases(assistant)))
+    client = TestClient(create_app(AssistantPool.serving(assistant)))
     long = {"messages": [{"role": "user", "content": "问题" * 5000}]}
     response = client.post("/v1/chat/completions", json=long)
     assert response.status_code in (400, 413)
@@ -88,7 +89,7 @@ def test_a_long_question_is_refused_without_echoing_it(assistant):
 
 
 def test_an_unknown_document_filter_is_404(assistant):
-    client = TestClient(create_app(KnowledgeBases(assistant)))
+    client = TestClient(create_app(AssistantPool.serving(assistant)))
     response = client.post("/v1/chat/completions", json={**QUESTION, "doc_ids": ["nope"]})
     assert response.status_code == 404 and response.json()["error"]["code"] == "document_not_found"
 
@@ -96,7 +97,7 @@ def test_an_unknown_document_filter_is_404(assistant):
 def test_no_server_file_is_readable_through_any_route(assistant, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("TOPSECRET-7f3a", encoding="utf-8")
-    client = TestClient(create_app(KnowledgeBases(assistant)))
+    client = TestClient(create_app(AssistantPool.serving(assistant)))
     for path in (
         f"/v1/models/{secret}",
         f"/v1/models/..%2F..%2F{secret}",

@@ -78,7 +78,7 @@ def test_duplicates_and_a_wrong_keyword_file_are_found_and_repaired(built, make_
     kb.store.upsert(
         [victim.chunk_id + "-copy"], [stored.text], [forged], np.zeros((1, 256), np.float32) + 0.1
     )
-    keyword_file = KeywordIndex(kb.keyword.path)
+    keyword_file = KeywordIndex(kb.keyword.path, terms=kb.keyword.terms)
     dropped = sorted(keyword_file.chunk_ids)[:3]
     keyword_file.remove(dropped)
     keyword_file.add("ghost:0000", "ghost", "不存在的段落")

@@ -1,5 +1,5 @@
 from rag.glossary import translate
-from vectorstore.keyword import coverage, query_term_sets
+from rag.terms import coverage, query_term_sets
 
 
 def test_longest_phrase_wins_and_residual_keeps_the_rest():

@@ -37,7 +37,7 @@ def check(seen: dict) -> None:
 
 
 def test_stdio(ingested_env):
-    params = StdioServerParameters(command=sys.executable, args=["-m", "rag.cli", "mcp"], env=ingested_env)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "rag", "mcp"], env=ingested_env)
 
     async def go() -> dict:
         async with Client(params, read_timeout_seconds=300) as client:
@@ -55,7 +55,7 @@ def free_port() -> int:
 def test_streamable_http_on_loopback(ingested_env):
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "mcp", "--transport", "http", "--port", str(port)],
+        [sys.executable, "-m", "rag", "mcp", "--transport", "http", "--port", str(port)],
         env=ingested_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -83,7 +83,7 @@ def test_streamable_http_on_loopback(ingested_env):
 
 def test_a_non_loopback_host_is_refused(ingested_env):
     done = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "mcp", "--transport", "http", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "rag", "mcp", "--transport", "http", "--host", "0.0.0.0"],
         env=ingested_env,
         capture_output=True,
         text=True,

@@ -26,8 +26,8 @@ def get_json(url: str) -> tuple[int, dict]:
 
 def test_gradio_is_loaded_only_by_the_ui_package():
     code = (
-        "import sys, rag.cli, rag.pipeline, rag.commands\n"
-        "rag.cli._parser().parse_args(['serve', '--port', '1'])\n"
+        "import sys, cli.main, rag.pipeline, rag.commands\n"
+        "cli.main._parser().parse_args(['serve', '--port', '1'])\n"
         "assert 'gradio' not in sys.modules, 'gradio was imported'\n"
         "import ui.app\n"
         "assert 'gradio' in sys.modules\n"
@@ -63,7 +63,7 @@ def test_bad_credentials_are_one_line_errors(bad, tmp_path):
 
 
 def test_cli_parses_serve_with_its_collection(monkeypatch):
-    from rag.cli import _parser
+    from cli.main import _parser
 
     args = _parser().parse_args(["serve", "--port", "7999", "--auth", "a:b", "--collection", "other"])
     assert (args.command, args.port, args.auth, args.collection) == ("serve", 7999, "a:b", "other")

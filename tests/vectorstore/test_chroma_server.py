@@ -69,6 +69,10 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path, hash
 
 def test_unreachable_server_is_a_clear_error():
     from rag.errors import RagError
+    from rag.index import open_client
+    from vectorstore.errors import StoreUnreachableError
 
-    with pytest.raises(RagError, match="cannot reach the Chroma server"):
+    with pytest.raises(StoreUnreachableError, match="cannot reach the Chroma server"):
         make_client(host="127.0.0.1", port=_free_port())
+    with pytest.raises(RagError, match="cannot reach the Chroma server"):
+        open_client(Settings(chroma_host="127.0.0.1", chroma_port=_free_port()))

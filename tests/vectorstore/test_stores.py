@@ -1,0 +1,77 @@
+"""The stores stand alone: the keyword index scores with whatever ``Terms`` it is given, and the
+Chroma store takes vectors, texts and metadata and checks the model recorded in the collection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from vectorstore.chroma_store import ChromaStore, delete_collection, make_client
+from vectorstore.errors import StoreMismatchError
+from vectorstore.keyword import KeywordIndex
+
+
+class WhitespaceTerms:
+    """A text layer of the simplest kind: lower-cased words."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return text.lower().split()
+
+    def query_term_sets(self, query: str) -> list[list[str]]:
+        return [list(dict.fromkeys(self.tokenize(query)))]
+
+    def coverage(
+        self, term_sets: list[list[str]], present: Callable[[str], bool], idf: Callable[[str], float]
+    ) -> float:
+        terms = term_sets[0]
+        return sum(idf(t) for t in terms if present(t)) / sum(idf(t) for t in terms)
+
+
+def test_keyword_index_uses_the_terms_it_is_given(tmp_path):
+    index = KeywordIndex(tmp_path / "kw.json", terms=WhitespaceTerms())
+    index.add("c1", "d1", "Green Belt of Chengdu")
+    index.add("c2", "d2", "the river and the park")
+    index.save()
+    again = KeywordIndex(tmp_path / "kw.json", terms=WhitespaceTerms())
+    (chunk, score, coverage), *rest = again.search("green park belt", k=5)
+    assert chunk == "c1" and score > 0 and 0.5 < coverage < 1 and [r[0] for r in rest] == ["c2"]
+    assert again.known("chengdu") and not again.known("Chengdu")
+    assert again.search("green", doc_ids={"d2"}) == []
+    assert again.idf("unseen") > again.idf("green")
+
+
+def _vectors(*rows: list[float]) -> np.ndarray:
+    return np.asarray(rows, dtype=np.float32)
+
+
+def test_chroma_store_reports_each_chunk_once_at_its_best_record():
+    client = make_client()
+    store = ChromaStore(client=client, collection="store-best", model_id="m", dimension=2)
+    store.upsert(
+        ["a", "a#en", "b"],
+        ["甲", "A", "B"],
+        [{"chunk_id": "a", "script": "zh"}, {"chunk_id": "a", "script": "en"}, {"chunk_id": "b"}],
+        _vectors([1, 0], [0.9, 0.1], [0, 1]),
+    )
+    hits = store.search(_vectors([1, 0])[0], k=3)
+    assert [(c.chunk_id, c.text) for c, _ in hits] == [("a", "甲"), ("b", "B")]
+    assert hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert [c.chunk_id for c, _ in store.search(_vectors([1, 0])[0], k=3, script="en")] == ["a"]
+    assert store.get(["b"])[0].metadata == {"chunk_id": "b"} and store.count() == 3
+
+
+def test_chroma_store_refuses_another_model_and_drops_any():
+    client, name = make_client(), "store-models"
+    ChromaStore(client=client, collection=name, model_id="m", dimension=2)
+    with pytest.raises(StoreMismatchError) as caught:
+        ChromaStore(client=client, collection=name, model_id="other", dimension=3)
+    assert (caught.value.recorded, caught.value.expected) == (("m", 2), ("other", 3))
+    with pytest.raises(LookupError, match="named"):
+        ChromaStore(
+            client=client, collection=name, model_id="x", dimension=1, mismatch=lambda e: LookupError("named")
+        )
+    delete_collection(client, name)
+    delete_collection(client, name)  # nothing left: nothing happens
+    assert ChromaStore(client=client, collection=name, model_id="other", dimension=3).count() == 0
