@@ -20,6 +20,7 @@ open and after every change by another process, and rebuilt where out of step.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -38,6 +39,7 @@ from rag.embedding.base import Embedder
 from rag.errors import LoadError, RagError
 from rag.load import MB, SUPPORTED_EXTENSIONS, LoadLimits, is_regular_file, load_document
 from rag.locks import guard_for
+from rag.ocr import OcrOptions, chunk_confidence, doubtful_spans
 from rag.settings import Settings
 from rag.textnorm import is_chinese
 from rag.types import Chunk, Document
@@ -179,6 +181,12 @@ class KnowledgeBase:
         self.chunker = Chunker(size=settings.chunk_size, overlap=settings.chunk_overlap)
         self.limits = LoadLimits(
             max_chars=settings.max_document_chars, max_archive_bytes=settings.max_archive_mb * MB
+        )
+        self.ocr = OcrOptions(
+            enabled=settings.ocr,
+            low_confidence=settings.ocr_low_confidence,
+            progress=settings.progress,
+            cache_dir=settings.models_dir / "ocr",
         )
         self.notify: Callable[[str], None] = log.warning  # tells a waiting writer who holds the lock
         self._seen: tuple[int, int] | None = None
@@ -347,7 +355,7 @@ class KnowledgeBase:
             if same_file and not force and is_complete(old, file_sha256(path)):
                 report.unchanged.append(doc_id)
                 return None
-            loaded = load_document(path, limits=self.limits)
+            loaded = load_document(path, limits=self.limits, ocr=self.ocr)
             document = clean(replace(loaded, doc_id=doc_id, source_path=source_key(path)))
             views = {
                 rid: (c, text, script)
@@ -384,7 +392,12 @@ class KnowledgeBase:
             self.store.upsert(
                 new,
                 [p.views[rid][0].text for rid in new],
-                [_chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total) for rid in new],
+                [
+                    _chunk_metadata(
+                        doc, p.views[rid][0], now, p.views[rid][2], total, self.ocr.low_confidence
+                    )
+                    for rid in new
+                ],
                 np.stack([p.vectors[rid] for rid in new]),
             )
         written = {p.views[rid][0].chunk_id: p.views[rid][0] for rid in new}
@@ -394,12 +407,15 @@ class KnowledgeBase:
         self._delete_records([o for o in p.old if o.chunk_id not in p.views], report, keep=chunk_ids)
         kept = [o for o in p.old if o.chunk_id in p.views]
         metadatas = [
-            _chunk_metadata(doc, p.views[o.chunk_id][0], now, p.views[o.chunk_id][2], total) for o in kept
+            _chunk_metadata(
+                doc, p.views[o.chunk_id][0], now, p.views[o.chunk_id][2], total, self.ocr.low_confidence
+            )
+            for o in kept
         ]
         self.store.update_metadata([o.chunk_id for o in kept], metadatas)
         (report.updated if p.old else report.added).append(doc.doc_id)
         registry.docs[doc.doc_id] = [
-            StoredChunk(rid, "", _chunk_metadata(doc, chunk, now, script, total))
+            StoredChunk(rid, "", _chunk_metadata(doc, chunk, now, script, total, self.ocr.low_confidence))
             for rid, (chunk, _, script) in p.views.items()
         ]
         registry.by_source[doc.source_path] = doc.doc_id
@@ -506,7 +522,9 @@ def embedding_views(chunk: Chunk) -> list[tuple[str, str, str]]:
     return [(chunk.chunk_id, prefix + chinese, "zh"), (f"{chunk.chunk_id}#en", prefix + english, "en")]
 
 
-def _chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str, records: int) -> dict[str, Any]:
+def _chunk_metadata(
+    doc: Document, chunk: Chunk, added_at: str, script: str, records: int, low_confidence: float = 0.9
+) -> dict[str, Any]:
     meta = {
         "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
@@ -526,4 +544,8 @@ def _chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str, rec
         "script": script,
         "added_at": added_at,
     }
+    if doc.ocr_lines:  # a scanned page: the lowest line confidence, and where the doubtful lines are
+        meta["ocr_confidence"] = chunk_confidence(chunk.text, doc.ocr_lines)
+        doubtful = doubtful_spans(chunk.text, doc.ocr_lines, low_confidence)
+        meta["ocr_doubtful"] = json.dumps(doubtful) if doubtful else None
     return {k: v for k, v in meta.items() if v is not None}

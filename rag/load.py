@@ -3,6 +3,10 @@
 Text files (and HTML and Markdown) are decoded by detection (see ``rag.encoding``); HTML keeps
 block elements as paragraphs and drops scripts and page chrome; PDF pages and DOCX paragraphs
 are joined by blank lines. Every failure is a LoadError naming the file and the reason.
+
+Scanned pages (a PDF page without a text layer, or with too little) and image files are read by
+OCR (``rag.ocr``, the ``[ocr]`` extra); the Document then keeps each recognised line with its
+confidence (``Document.ocr_lines``).
 """
 
 from __future__ import annotations
@@ -24,19 +28,22 @@ from bs4.element import PreformattedString
 from docx.table import Table
 from pypdf import PdfReader
 
+from rag import ocr as ocr_
 from rag.encoding import UndecodableTextError, decode_text
-from rag.errors import LoadError
+from rag.errors import LoadError, MissingExtraError
 from rag.metadata import extract_metadata
+from rag.ocr import IMAGE_EXTENSIONS, OcrOptions
 from rag.types import Document
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *IMAGE_EXTENSIONS}
 )
 
 
 MB = 1024 * 1024
+DEFAULT_OCR = OcrOptions()
 _TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 
 
@@ -69,6 +76,10 @@ class _FileLoadError(LoadError):
         self.reason = reason
 
 
+class _MissingOcrError(_FileLoadError, MissingExtraError):
+    """A scanned file arrived and the [ocr] extra is not installed."""
+
+
 class _UnreadableError(ValueError):
     """Raised by an extractor with a reason a user can act on."""
 
@@ -76,9 +87,12 @@ class _UnreadableError(ValueError):
 # --- public API --------------------------------------------------------------------------------
 
 
-def load_document(path: Path, *, limits: LoadLimits = LoadLimits()) -> Document:
+def load_document(
+    path: Path, *, limits: LoadLimits = LoadLimits(), ocr: OcrOptions = DEFAULT_OCR
+) -> Document:
     """Load one file; raise LoadError (path and reason in one line) when it cannot be read or is
-    over ``limits``. Only regular files are opened (a FIFO would block the read forever)."""
+    over ``limits``. Only regular files are opened (a FIFO would block the read forever).
+    Scanned pages are read as ``ocr`` says."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
@@ -91,12 +105,14 @@ def load_document(path: Path, *, limits: LoadLimits = LoadLimits()) -> Document:
         raise _FileLoadError(path, "file is empty")
     if ext == ".docx":
         _check_archive(path, data, limits)
-    text, title_hint = _extract(path, ext, data)
+    text, title_hint, lines = _extract(path, ext, data, ocr)
     if len(text) > limits.max_chars:
         raise _FileLoadError(path, _too_long(len(text), limits))
     meta = extract_metadata(text, filename=path.name, html_title=title_hint)
     digest = hashlib.sha256(data).hexdigest()
-    return Document(doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta)
+    return Document(
+        doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta, ocr_lines=lines
+    )
 
 
 def is_regular_file(path: Path) -> bool:
@@ -193,10 +209,16 @@ def _walk(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if wanted(path))
 
 
-def _extract(path: Path, ext: str, data: bytes) -> tuple[str, str | None]:
-    extractor = _EXTRACTORS[ext]
+def _extract(path: Path, ext: str, data: bytes, ocr: OcrOptions) -> tuple[str, str | None, tuple]:
+    lines: tuple[tuple[str, float], ...] = ()
     try:
-        text, title_hint = extractor(data)
+        if ext == ".pdf" or ext in IMAGE_EXTENSIONS:
+            text, lines = _read_pdf(data, ocr) if ext == ".pdf" else _read_image(data, ocr)
+            title_hint = None
+        else:
+            text, title_hint = _EXTRACTORS[ext](data)
+    except MissingExtraError as exc:
+        raise _MissingOcrError(path, str(exc)) from None
     except (_UnreadableError, UndecodableTextError, UnicodeDecodeError) as exc:
         raise _FileLoadError(path, _one_line(str(exc))) from exc
     except Exception as exc:  # parsers raise many types on corrupt input; report, don't crash
@@ -205,9 +227,9 @@ def _extract(path: Path, ext: str, data: bytes) -> tuple[str, str | None]:
     # NUL bytes (stray in text files, common in PDF text layers) are never content
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
-        hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" else ""
+        hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" and not ocr.enabled else ""
         raise _FileLoadError(path, f"no text content{hint}")
-    return text, title_hint
+    return text, title_hint, lines
 
 
 def _one_line(message: str, limit: int = 200) -> str:
@@ -305,12 +327,41 @@ def _md_inline(line: str) -> str:
     return line
 
 
-def _read_pdf(data: bytes) -> tuple[str, str | None]:
+def _read_pdf(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """The text layer of each page; pages with (almost) none are read by OCR. Without the [ocr]
+    extra a PDF that has some text keeps it (with a warning); one with none is refused."""
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise _UnreadableError("PDF is encrypted")
     pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    return "\n\n".join(page for page in pages if page), None
+    scanned = [i for i, page in enumerate(pages) if len("".join(page.split())) < ocr.min_text_chars]
+    lines: list[tuple[str, float]] = []
+    if scanned and ocr.enabled:
+        missing = ocr_.missing_ocr_message()
+        if missing and len(scanned) == len(pages):
+            raise MissingExtraError(missing)
+        if missing:
+            logger.warning("%d scanned PDF page(s) skipped: %s", len(scanned), missing)
+        else:
+            images = ocr_.pdf_page_images(data, scanned, scale=ocr.scale)
+            for index, found in ocr_.read_pages(images, len(scanned), ocr).items():
+                pages[index] = ocr_.page_text(found) or pages[index]
+                lines += [(line.text, line.confidence) for line in found]
+    return ocr_.join_pages(pages), tuple(lines)
+
+
+def _read_image(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
+    missing = ocr_.missing_ocr_message()
+    if missing:
+        raise MissingExtraError(missing)
+    if not ocr.enabled:
+        raise _UnreadableError("an image needs OCR, which is turned off (setting ocr = false)")
+    frames = ocr_.image_frames(data)
+    found = ocr_.read_pages(enumerate(frames), len(frames), ocr)
+    pages = [ocr_.page_text(found[i]) for i in sorted(found)]
+    return ocr_.join_pages(pages), tuple(
+        (line.text, line.confidence) for i in sorted(found) for line in found[i]
+    )
 
 
 def _read_docx(data: bytes) -> tuple[str, str | None]:
@@ -336,12 +387,11 @@ def _table_rows(table: Table) -> list[str]:
     return rows
 
 
-_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
+_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {  # .pdf, images: _extract
     ".txt": _read_plain,
     ".md": _read_markdown,
     ".markdown": _read_markdown,
     ".html": _read_html,
     ".htm": _read_html,
-    ".pdf": _read_pdf,
     ".docx": _read_docx,
 }

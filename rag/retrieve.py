@@ -9,6 +9,7 @@ barely at all.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
@@ -154,4 +155,14 @@ def _passage(
         dense_similarity=similarity,
         dense_rank=dense_rank,
         keyword_rank=keyword_rank,
+        ocr_confidence=meta.get("ocr_confidence"),
+        doubtful=_doubtful(meta.get("ocr_doubtful")),
     )
+
+
+def _doubtful(stored: str | None) -> tuple[tuple[int, int, float], ...]:
+    """The doubtful OCR lines a chunk's metadata lists (a JSON list of [start, end, confidence])."""
+    try:
+        return tuple((int(s), int(e), float(c)) for s, e, c in json.loads(stored)) if stored else ()
+    except (ValueError, TypeError):
+        return ()

@@ -26,6 +26,8 @@ class Document:
     sha256: str  # of the raw file bytes: the change detector for re-ingest
     text: str
     meta: DocumentMeta = field(default_factory=DocumentMeta)
+    # Lines read by OCR (scanned pages), each with its recognition confidence; empty otherwise.
+    ocr_lines: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Passage:
     dense_similarity: float | None = None  # cosine to the question, when dense retrieval ran
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    # Read by OCR: the lowest line confidence, and (start, end, confidence) of doubtful lines.
+    ocr_confidence: float | None = None
+    doubtful: tuple[tuple[int, int, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,14 +31,21 @@ def where(title: str | None, section: str, fallback: str = "") -> str:
     return " › ".join(p for p in parts if p)
 
 
-def highlight(text: str, spans: Sequence[Span], strong: Sequence[tuple[int, int]] = ()) -> str:
-    """``text`` escaped; each run of text cited by the same markers is one ``<mark data-n>``, and
-    ``strong`` spans (the answer's own figures) are ``<strong>`` inside it."""
+def highlight(
+    text: str,
+    spans: Sequence[Span],
+    strong: Sequence[tuple[int, int]] = (),
+    doubtful: Sequence[tuple[int, int, float]] = (),
+) -> str:
+    """``text`` escaped; each run of text cited by the same markers is one ``<mark data-n>``,
+    ``strong`` spans (the answer's own figures) are ``<strong>`` inside it, and ``doubtful`` spans
+    (OCR lines of low confidence) are ``<span class="ocr-doubtful">``."""
     size = len(text)
     clean = [(max(0, s), min(size, e), n) for s, e, n in spans if min(size, e) > max(0, s)]
     bold = [(max(0, s), min(size, e)) for s, e in strong if min(size, e) > max(0, s)]
+    unsure = [(max(0, s), min(size, e), c) for s, e, c in doubtful if min(size, e) > max(0, s)]
     bounds = sorted(
-        {0, size, *(x for s, e, _ in clean for x in (s, e)), *(x for s, e in bold for x in (s, e))}
+        {0, size, *(x for s, e, _ in clean + unsure for x in (s, e)), *(x for s, e in bold for x in (s, e))}
     )
     out: list[str] = []
     open_ns: tuple[int, ...] = ()
@@ -53,6 +60,10 @@ def highlight(text: str, spans: Sequence[Span], strong: Sequence[tuple[int, int]
         piece = text_html(text[start:end])
         if ns and any(s <= start and end <= e for s, e in bold):
             piece = f'<strong class="answer-span">{piece}</strong>'
+        low = [c for s, e, c in unsure if s <= start and end <= e]
+        if low:
+            label = esc(f"{strings.OCR_DOUBTFUL} {min(low):.2f}")
+            piece = f'<span class="ocr-doubtful" title="{label}">{piece}</span>'
         out.append(piece)
     if open_ns:
         out.append("</mark>")
@@ -76,6 +87,8 @@ def passage_card(
     meta = "".join(
         f'<span class="meta-item">{esc(x)}</span>' for x in (passage.date, passage.doc_number) if x
     )
+    if passage.ocr_confidence is not None:
+        meta += f'<span class="meta-item ocr-badge">{strings.OCR_BADGE} {passage.ocr_confidence:.2f}</span>'
     section = (
         f'<div class="card-section">{esc(where(None, passage.section))}</div>' if passage.section else ""
     )
@@ -87,7 +100,7 @@ def passage_card(
         f'data-chunk-id="{esc(passage.chunk_id)}" data-n="{" ".join(map(str, numbers))}">'
         f'<header class="card-head">{badges}<span class="card-title">{esc(passage.title or passage.doc_id)}</span></header>'
         f'<div class="card-meta">{meta}</div>{section}'
-        f'<div class="card-text">{highlight(passage.text, spans, strong)}</div>'
+        f'<div class="card-text">{highlight(passage.text, spans, strong, passage.doubtful)}</div>'
         f'<button type="button" class="read-doc" data-doc-id="{esc(passage.doc_id)}" data-start="{start}" '
         f'data-end="{end}">{esc(read_label)} →</button>'
         "</article>"

@@ -210,7 +210,8 @@ def test_pdf_pages_are_joined_by_blank_lines(tmp_path: Path) -> None:
 
 
 def test_supported_extensions() -> None:
-    assert {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"} == SUPPORTED_EXTENSIONS
+    text = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    assert text | {".png", ".jpg", ".jpeg", ".tif", ".tiff"} == SUPPORTED_EXTENSIONS  # images: OCR
 
 
 @pytest.mark.parametrize(
