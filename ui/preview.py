@@ -2,8 +2,9 @@
 span marked so the page can scroll to it. No gradio here.
 
 The text is the document's file loaded and cleaned again when the file is still the one indexed
-(same hash), so offsets of citations (``Citation.doc_start``) point into it exactly; otherwise it
-is pieced together from the indexed chunks (headings between chunks are then missing).
+(same hash), so offsets of citations (``Citation.doc_start``) point into it exactly; otherwise (and
+for scanned documents, not read by OCR again) it is pieced together from the indexed chunks
+(headings between chunks are then missing).
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def load_view(kb: KnowledgeBase, doc_id: str) -> DocumentView:
         ),
         key=lambda c: (c.start, c.position),
     )
-    text, exact = _cleaned_file(meta.get("source_path", ""), meta.get("doc_sha256", "")), True
+    # a scanned document is not read by OCR again (seconds a page): its chunks give the text
+    scanned = any("ocr_confidence" in c.metadata for c in primary)
+    text = None if scanned else _cleaned_file(meta.get("source_path", ""), meta.get("doc_sha256", ""))
+    exact = True
     if text is None:
         text, exact = _from_chunks(kb, [c.chunk_id for c in primary], chunks), False
     return DocumentView(

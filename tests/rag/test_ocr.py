@@ -217,3 +217,7 @@ def test_a_scanned_copy_answers_with_the_same_cited_sentence_as_the_text(
     assert "厅党组(扩大)会议" in _nfkc(first_scan.span)
     passage = next(p for p in scan_answer.passages if p.chunk_id == first_scan.chunk_id)
     assert passage.ocr_confidence is not None and 0.5 < passage.ocr_confidence <= 1
+    from ui.preview import load_view
+
+    view = load_view(kb, SCANNED_DOC)  # pieced from the chunks, not read by OCR again
+    assert not view.exact and first_scan.span in view.text
