@@ -29,6 +29,7 @@ from docx.table import Table
 from pypdf import PdfReader
 
 from rag import ocr as ocr_
+from rag import tables
 from rag.encoding import UndecodableTextError, decode_text
 from rag.errors import LoadError, MissingExtraError
 from rag.metadata import extract_metadata
@@ -273,13 +274,23 @@ def _read_html(data: bytes) -> tuple[str, str | None]:
             node.replace_with(NavigableString(re.sub(r"\s+", " ", str(node))))
     for br in soup.find_all("br"):
         br.replace_with(NavigableString("\n"))
-    for cell in soup.find_all(("td", "th")):
-        cell.append(NavigableString(" "))
+    for table in reversed(soup.find_all("table")):  # inner tables first
+        table.replace_with(NavigableString("\n\n" + "\n\n".join(_html_table(table)) + "\n\n"))
     for block in soup.find_all(_BLOCK_TAGS):
         block.insert_before(NavigableString("\n\n"))
         block.append(NavigableString("\n\n"))
     title = heading or _TITLE_SITE_SUFFIX_RE.sub("", page_title) or None
     return _tidy(soup.get_text()), title
+
+
+def _html_table(table: Tag) -> list[str]:
+    """Rows as lines (``rag.tables``): the header is the <thead> row or a first row of <th>."""
+    rows = [
+        [cell.get_text(" ", strip=True) for cell in row.find_all(("td", "th"), recursive=False)]
+        for row in table.find_all("tr")
+        if row.find_parent("table") is table
+    ]
+    return tables.table_lines(rows)
 
 
 def _is_article_header(tag: Tag) -> bool:
@@ -376,15 +387,8 @@ def _read_docx(data: bytes) -> tuple[str, str | None]:
 
 
 def _table_rows(table: Table) -> list[str]:
-    rows = []
-    for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
-                cells.append(text)
-        rows.append(" | ".join(cells))
-    return rows
+    """Rows as lines with the first row as header (``rag.tables``)."""
+    return tables.table_lines([[cell.text for cell in row.cells] for row in table.rows])
 
 
 _EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {  # .pdf, images: _extract

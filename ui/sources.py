@@ -6,8 +6,10 @@ No gradio here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from rag.tables import Cell, parse_row
 from rag.types import Answer, Citation, Passage
 from ui import strings
 from ui.render import esc, text_html
@@ -70,6 +72,66 @@ def highlight(
     return "".join(out)
 
 
+def passage_html(
+    text: str,
+    spans: Sequence[Span] = (),
+    strong: Sequence[tuple[int, int]] = (),
+    doubtful: Sequence[tuple[int, int, float]] = (),
+) -> str:
+    """:func:`highlight` of the passage, with runs of table rows (``rag.tables``) drawn as tables:
+    the header once, each row's values in cells, cited spans marked inside them."""
+
+    def part(a: int, b: int) -> str:
+        def shift(items):
+            return [(s - a, e - a, *rest) for s, e, *rest in items]
+
+        return highlight(text[a:b], shift(spans), shift(strong), shift(doubtful))
+
+    out: list[str] = []
+    cursor = 0
+    for run in _table_runs(text):
+        before_end = run[0][0]
+        while before_end > cursor and text[before_end - 1].isspace():
+            before_end -= 1
+        if before_end > cursor:
+            out.append(part(cursor, before_end))
+        keys = [cell.key for cell in run[0][1]]
+        head = "".join(f"<th>{esc(k)}</th>" for k in keys) if any(keys) else ""
+        body = "".join(
+            "<tr>" + "".join(f"<td>{part(at + c.start, at + c.end)}</td>" for c in cells) + "</tr>"
+            for at, cells in run
+        )
+        out.append(
+            f'<table class="passage-table">{f"<thead><tr>{head}</tr></thead>" if head else ""}'
+            f"<tbody>{body}</tbody></table>"
+        )
+        cursor = run[-1][0] + run[-1][1][-1].end
+        while cursor < len(text) and text[cursor].isspace():
+            cursor += 1
+    if cursor < len(text) or not out:
+        out.append(part(cursor, len(text)))
+    return "".join(out)
+
+
+def _table_runs(text: str) -> list[list[tuple[int, list[Cell]]]]:
+    """Consecutive row lines with the same headers: ``(line start, cells)`` per row."""
+    runs: list[list[tuple[int, list[Cell]]]] = []
+    last_end = -1
+    for match in re.finditer(r"[^\n]+", text):
+        cells = parse_row(match.group())
+        if cells is None:
+            last_end = -1
+            continue
+        keys = [c.key for c in cells]
+        joined = runs and last_end >= 0 and not text[last_end : match.start()].strip()
+        if joined and [c.key for c in runs[-1][0][1]] == keys:
+            runs[-1].append((match.start(), cells))
+        else:
+            runs.append([(match.start(), cells)])
+        last_end = match.end()
+    return runs
+
+
 def passage_card(
     passage: Passage,
     *,
@@ -100,7 +162,7 @@ def passage_card(
         f'data-chunk-id="{esc(passage.chunk_id)}" data-n="{" ".join(map(str, numbers))}">'
         f'<header class="card-head">{badges}<span class="card-title">{esc(passage.title or passage.doc_id)}</span></header>'
         f'<div class="card-meta">{meta}</div>{section}'
-        f'<div class="card-text">{highlight(passage.text, spans, strong, passage.doubtful)}</div>'
+        f'<div class="card-text">{passage_html(passage.text, spans, strong, passage.doubtful)}</div>'
         f'<button type="button" class="read-doc" data-doc-id="{esc(passage.doc_id)}" data-start="{start}" '
         f'data-end="{end}">{esc(read_label)} →</button>'
         "</article>"
