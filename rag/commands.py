@@ -194,7 +194,8 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"(answered as: {answer.rewritten_question})")
     for c in answer.citations:
         where = " > ".join(x for x in (c.title, c.section) if x)
-        lines.append(f"[{c.n}] {c.doc_id} · {where}" + (f" · {c.date}" if c.date else ""))
+        facts = "".join(f" · {x}" for x in (c.issuer, c.doc_number, c.date) if x)
+        lines.append(f"[{c.n}] {c.doc_id} · {where}{facts}")
     if answer.answerability is not None:
         lines.append(f"(answerability {answer.answerability:.2f})")
     if answer.abstained:

@@ -41,6 +41,7 @@ from rag.load import MB, SUPPORTED_EXTENSIONS, LoadLimits, is_regular_file, load
 from rag.locks import guard_for
 from rag.ocr import OcrOptions, chunk_confidence, doubtful_spans
 from rag.settings import Settings
+from rag.sidecar import content_hash
 from rag.textnorm import is_chinese
 from rag.types import Chunk, Document
 from vectorstore.chroma_store import ChromaStore, StoredChunk
@@ -101,11 +102,8 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The file's state: its bytes and its metadata sidecar's (``rag.sidecar``)."""
+    return content_hash(path)
 
 
 def is_complete(records: list[StoredChunk], sha256: str | None = None) -> bool:
@@ -496,6 +494,11 @@ def drop_collection(settings: Settings, client: Any) -> None:
             guard.bump()
 
 
+def date_number(iso: str | None) -> int | None:
+    """``2020-06-01`` -> ``20200601`` (None for no date)."""
+    return int(iso.replace("-", "")) if iso and iso.replace("-", "").isdigit() else None
+
+
 def script_of(language: str) -> str:
     """'zh', 'en' or 'zh+en': the partition dense retrieval searches per question language."""
     if "+" in language:
@@ -536,6 +539,11 @@ def _chunk_metadata(
         "doc_number": doc.meta.doc_number,
         "source": doc.meta.source,
         "doc_language": doc.meta.language,
+        "issuer": doc.meta.issuer,
+        "doc_type": doc.meta.doc_type,
+        "region": doc.meta.region,
+        "effective_date": doc.meta.effective_date,
+        "date_num": date_number(doc.meta.date),  # Chroma compares numbers only: 2020-06-01 -> 20200601
         "section": chunk.section,
         "position": chunk.position,
         "start": chunk.start,

@@ -11,7 +11,6 @@ confidence (``Document.ocr_lines``).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -34,6 +33,7 @@ from rag.encoding import UndecodableTextError, decode_text
 from rag.errors import LoadError, MissingExtraError
 from rag.metadata import extract_metadata
 from rag.ocr import IMAGE_EXTENSIONS, OcrOptions
+from rag.sidecar import apply_sidecar, content_hash
 from rag.types import Document
 
 logger = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ def load_document(
     text, title_hint, lines = _extract(path, ext, data, ocr)
     if len(text) > limits.max_chars:
         raise _FileLoadError(path, _too_long(len(text), limits))
-    meta = extract_metadata(text, filename=path.name, html_title=title_hint)
-    digest = hashlib.sha256(data).hexdigest()
+    meta = apply_sidecar(path, extract_metadata(text, filename=path.name, html_title=title_hint))
+    digest = content_hash(path, data)  # the sidecar (name.meta.toml) is part of the state
     return Document(
         doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta, ocr_lines=lines
     )

@@ -18,7 +18,7 @@ from rag.generate.verify import CitationVerifier
 from rag.index import IngestReport, KnowledgeBase
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
-from rag.types import Answer, Stage, Turn
+from rag.types import Answer, Citation, Passage, Stage, Turn
 from vectorstore.chroma_store import make_client
 
 
@@ -203,11 +203,23 @@ class Assistant:
         )
         yield replace(
             answer,
+            citations=_with_document_facts(answer.citations, retrieved.passages),
             question=question,
             rewritten_question=standalone if standalone != question else None,
             passages=retrieved.passages,
             timings=timings,
         )
+
+
+def _with_document_facts(citations: list[Citation], passages: list[Passage]) -> list[Citation]:
+    """Citations with their document's number and issuer, from the passage each cites."""
+    by_chunk = {p.chunk_id: p for p in passages}
+    return [
+        replace(c, doc_number=c.doc_number or p.doc_number, issuer=c.issuer or p.issuer)
+        if (p := by_chunk.get(c.chunk_id))
+        else c
+        for c in citations
+    ]
 
 
 _SENTENCE_PIECE = re.compile(r".+?(?:[。！？；!?;]+|\.(?=\s|\Z)|(?=\n)|\Z)(?:\s*\[\d{1,3}\])*\s*", re.S)

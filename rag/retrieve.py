@@ -151,6 +151,8 @@ def _passage(
         date=meta.get("date"),
         doc_number=meta.get("doc_number"),
         source_path=meta.get("source_path", ""),
+        issuer=meta.get("issuer"),
+        doc_type=meta.get("doc_type"),
         score=score,
         dense_similarity=similarity,
         dense_rank=dense_rank,

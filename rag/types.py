@@ -15,6 +15,10 @@ class DocumentMeta:
     doc_number: str | None = None  # e.g. 川办函〔2020〕31号
     source: str | None = None  # publisher or outlet
     language: str | None = None  # zh-Hans, zh-Hant, en, or "zh-Hans+en" for bilingual texts
+    issuer: str | None = None  # 发文机关, e.g. 四川省人民政府办公厅
+    doc_type: str | None = None  # 通知, 意见, 办法, 规划, 方案, 通报, … or 新闻
+    region: str | None = None  # 四川省, 成都市, …
+    effective_date: str | None = None  # ISO date the document takes effect (自…起施行)
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class Passage:
     date: str | None = None
     doc_number: str | None = None
     source_path: str = ""
+    issuer: str | None = None  # 发文机关
+    doc_type: str | None = None
     score: float = 0.0
     dense_similarity: float | None = None  # cosine to the question, when dense retrieval ran
     dense_rank: int | None = None
@@ -93,6 +99,9 @@ class Citation:
     # Offsets within ``passage`` of what answers the question inside the cited span (the figure
     # "49个", the date, the list items), for the UI to mark; empty when none was singled out.
     highlights: tuple[tuple[int, int], ...] = ()
+    # The document's facts a citation shows beside its title and date.
+    doc_number: str | None = None
+    issuer: str | None = None
 
     @classmethod
     def of_span(
@@ -112,6 +121,8 @@ class Citation:
             doc_start=passage.start + start,
             doc_end=passage.start + end,
             highlights=tuple(highlights),
+            doc_number=passage.doc_number,
+            issuer=passage.issuer,
         )
 
     @property

@@ -147,7 +147,9 @@ def passage_card(
     if rank is not None and not numbers:
         badges = f'<span class="badge badge-rank">#{rank}</span>'
     meta = "".join(
-        f'<span class="meta-item">{esc(x)}</span>' for x in (passage.date, passage.doc_number) if x
+        f'<span class="meta-item">{esc(x)}</span>'
+        for x in (passage.issuer, passage.doc_type, passage.date, passage.doc_number)
+        if x
     )
     if passage.ocr_confidence is not None:
         meta += f'<span class="meta-item ocr-badge">{strings.OCR_BADGE} {passage.ocr_confidence:.2f}</span>'
