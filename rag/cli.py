@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.filters import add_filter_arguments
 
 for _var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
     os.environ.setdefault(_var, "1")  # no model hub here: fail fast rather than hang on the network
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--k", type=int, help="passages to retrieve")
         command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
         command.add_argument("--doc", action="append", help="only these document ids (repeatable)")
+        add_filter_arguments(command)  # --where, --since, --until (rag/filters.py)
         command.add_argument("--json", action="store_true", help="print JSON")
 
     doctor = sub.add_parser("doctor", help="check that both indexes hold exactly the chunks of the files")

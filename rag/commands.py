@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rag.cli import _print_json
 from rag.extras import require_extra
+from rag.filters import filter_from_args
 from rag.generate.markers import strip_reference_list
 from rag.index import IngestReport
 from rag.pipeline import Assistant, open_knowledge_base
@@ -55,9 +56,10 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return _chat(assistant)
     doc_ids = set(args.doc) if args.doc else None
+    where = filter_from_args(args)
     question = read_question(args.question, settings)
     if args.command == "search":
-        result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids)
+        result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids, where=where)
         if args.json:
             _print_json(
                 {
@@ -71,9 +73,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 print(_passage_line(rank, passage))
         return 0
     if args.json:
-        _print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
+        _print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids, where=where).to_dict())
     else:
-        print_stream(assistant.ask_stream(question, k=args.k, mode=args.mode, doc_ids=doc_ids))
+        print_stream(assistant.ask_stream(question, k=args.k, mode=args.mode, doc_ids=doc_ids, where=where))
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rag.embedding.base import Embedder
 from rag.errors import EmptyIndexError, UnknownDocumentError
+from rag.filters import Filter
 from rag.followup import Rewriter, make_rewriter
 from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
@@ -107,7 +108,13 @@ class Assistant:
         return self.kb.ingest(paths or list(self.settings.corpus), prune=prune)
 
     def search(
-        self, question: str, *, k: int | None = None, mode: str | None = None, doc_ids: set[str] | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        doc_ids: set[str] | None = None,
+        where: Filter | None = None,
     ) -> RetrievalResult:
         with self.kb.reading():  # another process's ingest is seen, and never seen half-done
             if self.kb.store.count() == 0:
@@ -120,7 +127,9 @@ class Assistant:
                     f"no such document in knowledge base '{self.settings.collection}': {', '.join(unknown)}"
                     " (`rag docs` lists them)"
                 )
-            return self.retriever.retrieve(question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids)
+            return self.retriever.retrieve(
+                question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids, where=where
+            )
 
     def ask(
         self,
@@ -131,12 +140,15 @@ class Assistant:
         doc_ids: set[str] | None = None,
         depth: int | None = None,
         history: Sequence[Turn] = (),
+        where: Filter | None = None,
     ) -> Answer:
         """Retrieve ``max(depth, k)`` passages and answer from the first ``k``; the Answer carries
         all retrieved passages (the eval harness scores hit@10 while the answer uses top_k).
         ``history`` holds the earlier turns of a conversation, for follow-up questions."""
         answer: Answer | None = None
-        for event in self.ask_stream(question, k=k, mode=mode, doc_ids=doc_ids, depth=depth, history=history):
+        for event in self.ask_stream(
+            question, k=k, mode=mode, doc_ids=doc_ids, depth=depth, history=history, where=where
+        ):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
@@ -151,6 +163,7 @@ class Assistant:
         doc_ids: set[str] | None = None,
         depth: int | None = None,
         history: Sequence[Turn] = (),
+        where: Filter | None = None,
     ) -> Iterator[str | Stage | Answer]:
         """Yield pieces of the answer text as they are produced, then the final Answer (whose
         text may differ from the streamed pieces once citations are verified); a ``Stage`` is
@@ -173,7 +186,7 @@ class Assistant:
         if history:
             timings["rewrite"] = time.perf_counter() - started
         started = time.perf_counter()
-        retrieved = self.search(standalone, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
+        retrieved = self.search(standalone, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids, where=where)
         timings["retrieve"] = time.perf_counter() - started
         passages = retrieved.passages[:k]
         yield Stage("answering")

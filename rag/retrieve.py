@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from rag.filters import Filter
 from rag.index import KnowledgeBase
 from rag.settings import RETRIEVAL_MODES
 from rag.textnorm import detect_language
@@ -46,8 +47,17 @@ class Retriever:
         self.cross_lingual_offset = cross_lingual_offset
 
     def retrieve(
-        self, question: str, *, k: int = 5, mode: str | None = None, doc_ids: set[str] | None = None
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        mode: str | None = None,
+        doc_ids: set[str] | None = None,
+        where: Filter | None = None,
     ) -> RetrievalResult:
+        """The ``k`` best passages; ``doc_ids`` and ``where`` (document metadata) restrict both
+        rankings before they are cut: Chroma searches inside the where clause, the keyword index
+        inside the documents that match it."""
         mode = mode or self.mode
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
@@ -55,6 +65,12 @@ class Retriever:
             raise ValueError(f"k must be at least 1; got {k}")
         pool = max(self.candidates, k)
         timings: dict[str, float] = {}
+        clause = where.chroma_where() if where is not None else None
+        if clause is not None:
+            matching = self.kb.store.doc_ids_where(clause)
+            doc_ids = matching if doc_ids is None else set(doc_ids) & matching
+            if not doc_ids:
+                return RetrievalResult([], timings)
         dense: list[tuple[StoredChunk, float]] = []
         keyword: list[tuple[str, float, float]] = []
         if mode in ("hybrid", "dense"):
@@ -62,7 +78,7 @@ class Retriever:
             vector = self.kb.embedder.embed_query(question)
             timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
-            dense = self._dense(vector, question, pool, doc_ids)
+            dense = self._dense(vector, question, pool, doc_ids, clause)
             timings["dense"] = time.perf_counter() - started
         if mode in ("hybrid", "keyword"):
             started = time.perf_counter()
@@ -74,7 +90,7 @@ class Retriever:
         return RetrievalResult(passages, timings)
 
     def _dense(
-        self, vector, question: str, pool: int, doc_ids: set[str] | None
+        self, vector, question: str, pool: int, doc_ids: set[str] | None, where: dict | None = None
     ) -> list[tuple[StoredChunk, float]]:
         """One dense ranking; for an English question, Chinese passages get ``cross_lingual_offset``.
 
@@ -90,10 +106,12 @@ class Retriever:
         merged = {
             chunk.chunk_id: (chunk, sim)
             for chunk, sim in self.kb.store.search(
-                vector, k=pool, doc_ids=doc_ids, script=other, script_offsets=offsets
+                vector, k=pool, doc_ids=doc_ids, script=other, script_offsets=offsets, where=where
             )
         }
-        for chunk, sim in self.kb.store.search(vector, k=pool, doc_ids=doc_ids, script_offsets=offsets):
+        for chunk, sim in self.kb.store.search(
+            vector, k=pool, doc_ids=doc_ids, script_offsets=offsets, where=where
+        ):
             if chunk.chunk_id not in merged or sim > merged[chunk.chunk_id][1]:
                 merged[chunk.chunk_id] = (chunk, sim)
         return sorted(merged.values(), key=lambda pair: -pair[1])[:pool]

@@ -34,6 +34,7 @@ from rag.errors import (
     RagError,
     UnknownDocumentError,
 )
+from rag.filters import filter_from_request
 from rag.generate.markers import strip_reference_list
 from rag.pipeline import Assistant, open_knowledge_base
 from rag.prompts import load_prompts
@@ -160,6 +161,7 @@ def create_app(knowledge_bases: KnowledgeBases, *, api_keys: tuple[str, ...] = (
                     f"{settings.max_question_chars:,} (max_question_chars)"
                 )
             options = {"k": body.k, "mode": body.mode, "doc_ids": set(body.doc_ids) if body.doc_ids else None}
+            options["where"] = filter_from_request(body.filter)
             if not body.stream:
                 with answering:
                     answer = assistant.ask(question, history=history, **options)
