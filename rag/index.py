@@ -543,6 +543,7 @@ def _chunk_metadata(
         "doc_type": doc.meta.doc_type,
         "region": doc.meta.region,
         "effective_date": doc.meta.effective_date,
+        "supersedes": doc.meta.supersedes,
         "date_num": date_number(doc.meta.date),  # Chroma compares numbers only: 2020-06-01 -> 20200601
         "section": chunk.section,
         "position": chunk.position,

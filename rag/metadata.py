@@ -71,6 +71,7 @@ def extract_metadata(text: str, *, filename: str = "", html_title: str | None = 
         doc_type=_find_type(title, source),
         region=_find_region(issuer, source, title),
         effective_date=_find_effective_date(plain, date),
+        supersedes=SUPERSEDES_SEPARATOR.join(find_supersedes(plain)) or None,
     )
 
 
@@ -325,6 +326,30 @@ def _find_effective_date(text: str, issued: str | None) -> str | None:
     if not match:
         return None
     return _first_date(match.group(1)) if match.group(1) else issued
+
+
+# --- what the document repeals or replaces (rag.supersede links them) -------------------------
+
+SUPERSEDES_SEPARATOR = "；"
+_REPEAL = r"(?:同时|即行|予以|一并)?(?:废止|廢止|停止执行|不再执行|失效)"
+_SUPERSEDE_PATTERNS = (
+    re.compile(rf"《([^》]{{4,80}})》\s*(?:[（(]([^）)]{{4,30}})[）)])?\s*{_REPEAL}"),
+    re.compile(r"废止\s*《([^》]{4,80})》(?:\s*[（(]([^）)]{4,30})[）)])?"),
+    re.compile(rf"原\s*([^，。；、《》\s]{{4,60}}?)\s*{_REPEAL}"),
+)
+
+
+def find_supersedes(text: str) -> list[str]:
+    """Titles and numbers of the documents ``text`` says it repeals or replaces
+    (``《…》同时废止``, ``废止《…》``, ``原…不再执行``); numbers normalised."""
+    found: list[str] = []
+    for pattern in _SUPERSEDE_PATTERNS:
+        for match in pattern.finditer(text):
+            for group in filter(None, match.groups()):
+                reference = parse_doc_number(group) or group.strip()
+                if reference not in found:
+                    found.append(reference)
+    return found
 
 
 # --- language ----------------------------------------------------------------------------------

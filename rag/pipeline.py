@@ -19,6 +19,7 @@ from rag.generate.verify import CitationVerifier
 from rag.index import IngestReport, KnowledgeBase
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
+from rag.supersede import LatestWord
 from rag.types import Answer, Citation, Passage, Stage, Turn
 from vectorstore.chroma_store import make_client
 
@@ -99,6 +100,7 @@ class Assistant:
         self.generator = generator or make_generator(settings, kb, self.evidence)
         self.rewriter = rewriter or make_rewriter(self.generator)
         self.verifier = verifier or make_verifier(settings, kb, self.evidence)
+        self.latest_word = LatestWord(kb, self.retriever)  # notes on repealed documents (post-step)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -214,7 +216,7 @@ class Assistant:
         timings["total"] = sum(
             timings[key] for key in ("rewrite", "retrieve", "generate", "verify") if key in timings
         )
-        yield replace(
+        final = replace(
             answer,
             citations=_with_document_facts(answer.citations, retrieved.passages),
             question=question,
@@ -222,6 +224,7 @@ class Assistant:
             passages=retrieved.passages,
             timings=timings,
         )
+        yield self.latest_word.apply(final, standalone)
 
 
 def _with_document_facts(citations: list[Citation], passages: list[Passage]) -> list[Citation]:

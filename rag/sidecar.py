@@ -10,6 +10,7 @@ effective_date = 2021-07-01
 doc_type = "通知"
 region = "四川省"
 language = "zh-Hans"
+supersedes = ["川办发〔2018〕5号"]  # documents this one repeals (numbers, titles or ids)
 ```
 
 The sidecar is part of the document's state: its bytes are folded into the file hash
@@ -82,6 +83,8 @@ def _value(sidecar: Path, key: str, value: object) -> str | None:
             raise LoadError(
                 f"cannot load {sidecar}: {key} must be a date (YYYY-MM-DD); got {value!r}"
             ) from None
+    if key == "supersedes" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "；".join(v.strip() for v in value if v.strip()) or None
     if not isinstance(value, str):
         raise LoadError(f"cannot load {sidecar}: {key} must be text; got {value!r}")
     return value.strip() or None

@@ -19,6 +19,7 @@ class DocumentMeta:
     doc_type: str | None = None  # 通知, 意见, 办法, 规划, 方案, 通报, … or 新闻
     region: str | None = None  # 四川省, 成都市, …
     effective_date: str | None = None  # ISO date the document takes effect (自…起施行)
+    supersedes: str | None = None  # titles / numbers of documents it repeals, joined by "；"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Passage:
     # Read by OCR: the lowest line confidence, and (start, end, confidence) of doubtful lines.
     ocr_confidence: float | None = None
     doubtful: tuple[tuple[int, int, float], ...] = ()
+    superseded_by: str | None = None  # doc_id of a newer document that repeals this one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

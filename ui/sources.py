@@ -151,6 +151,11 @@ def passage_card(
         for x in (passage.issuer, passage.doc_type, passage.date, passage.doc_number)
         if x
     )
+    if passage.superseded_by:
+        meta += (
+            f'<span class="meta-item superseded" data-newer="{esc(passage.superseded_by)}">'
+            f"{esc(strings.SUPERSEDED)} {esc(passage.superseded_by)}</span>"
+        )
     if passage.ocr_confidence is not None:
         meta += f'<span class="meta-item ocr-badge">{strings.OCR_BADGE} {passage.ocr_confidence:.2f}</span>'
     section = (

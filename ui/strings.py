@@ -116,6 +116,7 @@ SOURCES_HINT_EN = "Passages cited by an answer appear here; click an [n] marker 
 READ_DOCUMENT = "阅读全文 Read document"
 OCR_DOUBTFUL = "识别置信度低，请核对原件 Low OCR confidence: check the original"  # + " 0.62"
 OCR_BADGE = "OCR"
+SUPERSEDED = "已废止或被替代 Superseded by"  # + the newer document's id
 CLOSE = "✕ 关闭 Close"
 OUTLINE = "目录 Outline"
 CHUNK = "段 chunk"

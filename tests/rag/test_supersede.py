@@ -1,0 +1,119 @@
+"""The latest word: a newer document that repeals an older one is linked to it, and an answer
+citing the older one says so and quotes the newer figure (a generated pair of documents)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.metadata import extract_metadata, find_supersedes
+from rag.supersede import link_documents
+from ui.sources import passage_card
+
+OLD = """四川省人民政府办公厅关于印发《四川省服务业发展规划(2018—2020年)》的通知
+
+川办发〔2018〕5号
+
+各市(州)人民政府，省政府各部门：
+
+一、发展目标
+
+到2020年，全省建成省级现代服务业集聚区30个，服务业增加值占比达到50%。
+
+四川省人民政府办公厅
+2018年3月1日
+"""
+
+NEW = """四川省人民政府办公厅关于印发《四川省服务业发展规划(2021—2025年)》的通知
+
+川办发〔2021〕12号
+
+各市(州)人民政府，省政府各部门：
+
+一、发展目标
+
+到2025年，全省建成省级现代服务业集聚区60个，服务业增加值占比达到55%。
+
+本通知自2021年7月1日起施行，《四川省服务业发展规划(2018—2020年)》同时废止。
+
+四川省人民政府办公厅
+2021年6月15日
+"""
+
+
+def test_repeal_sentences_name_the_old_documents():
+    assert find_supersedes(
+        "自印发之日起施行，《四川省服务业发展规划(2018-2020年)》（川办发〔2018〕5号）同时废止。"
+    ) == [
+        "四川省服务业发展规划(2018-2020年)",
+        "川办发〔2018〕5号",
+    ]
+    assert find_supersedes("决定废止《成都市绿道管理办法》。") == ["成都市绿道管理办法"]
+    assert find_supersedes("原成都市服务业扶持政策不再执行。") == ["成都市服务业扶持政策"]
+    assert find_supersedes("四川省成功创建49个省级现代服务业集聚区。") == []
+    assert extract_metadata(NEW).supersedes == "四川省服务业发展规划(2018—2020年)"
+
+
+def test_references_link_by_title_or_number_and_never_to_a_later_document():
+    documents = {
+        "old": {
+            "title": extract_metadata(OLD).title,
+            "doc_number": "川办发〔2018〕5号",
+            "date": "2018-03-01",
+        },
+        "new": {"title": "新规划", "date": "2021-06-15", "supersedes": "四川省服务业发展规划(2018-2020年)"},
+        "by_number": {"title": "另一个", "date": "2019-01-01", "supersedes": "川办发〔2018〕5号"},
+        "too_old": {"title": "更早", "date": "2017-01-01", "supersedes": "川办发〔2018〕5号"},
+    }
+    links = link_documents(documents)
+    assert set(links) == {"old"} and links["old"].new == "new"  # the newest of those that repeal it
+    assert link_documents({"a": {"title": "x", "supersedes": "x"}}) == {}
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Path:
+    folder = tmp_path / "pair"
+    folder.mkdir()
+    (folder / "plan_2018.txt").write_text(OLD, encoding="utf-8")
+    (folder / "plan_2021.txt").write_text(NEW, encoding="utf-8")
+    return folder
+
+
+def test_an_answer_citing_the_repealed_plan_says_so_and_gives_the_newer_figure(
+    pair, make_kb, hash_embedder, lexical_evidence
+):
+    from rag.pipeline import Assistant
+
+    kb = make_kb()
+    assert sorted(kb.ingest([pair]).added) == ["plan_2018", "plan_2021"]
+    assistant = Assistant(kb.settings, kb=kb, evidence=lexical_evidence(hash_embedder, kb.keyword.idf))
+    answer = assistant.ask("到2020年全省建成省级现代服务业集聚区多少个？", doc_ids={"plan_2018"})
+    assert answer.citations[0].doc_id == "plan_2018" and "30个" in answer.citations[0].span
+    assert "已被废止或替代" in answer.text and "repealed or replaced" in answer.text
+    newer = answer.citations[-1]
+    assert newer.doc_id == "plan_2021" and "60个" in newer.span and f"[{newer.n}]" in answer.text
+    old = next(p for p in answer.passages if p.doc_id == "plan_2018")
+    assert old.superseded_by == "plan_2021"
+    assert "Superseded by" in passage_card(old) and 'data-newer="plan_2021"' in passage_card(old)
+    assert all(p.superseded_by is None for p in answer.passages if p.doc_id == "plan_2021")
+
+
+def test_an_answer_from_the_current_plan_is_left_alone(pair, make_kb, hash_embedder, lexical_evidence):
+    from rag.pipeline import Assistant
+
+    kb = make_kb()
+    kb.ingest([pair])
+    assistant = Assistant(kb.settings, kb=kb, evidence=lexical_evidence(hash_embedder, kb.keyword.idf))
+    answer = assistant.ask("到2025年全省建成省级现代服务业集聚区多少个？", doc_ids={"plan_2021"})
+    assert answer.citations and "已被废止" not in answer.text
+
+
+def test_a_sidecar_can_declare_what_a_document_replaces(tmp_path: Path):
+    from rag.load import load_document
+
+    (tmp_path / "note.txt").write_text("关于调整集聚区目标的通知\n\n目标调整为60个。", encoding="utf-8")
+    (tmp_path / "note.meta.toml").write_text(
+        'supersedes = ["川办发〔2018〕5号", "plan_2018"]\n', encoding="utf-8"
+    )
+    assert load_document(tmp_path / "note.txt").meta.supersedes == "川办发〔2018〕5号；plan_2018"
