@@ -45,6 +45,7 @@ class Retriever:
             raise ValueError(f"cross_lingual_offset must be within [0, 0.5); got {cross_lingual_offset}")
         self.kb, self.mode, self.candidates, self.rrf_k = kb, mode, candidates, rrf_k
         self.cross_lingual_offset = cross_lingual_offset
+        self._filter_cache: dict[str, tuple[tuple, set[str]]] = {}
 
     def retrieve(
         self,
@@ -67,7 +68,7 @@ class Retriever:
         timings: dict[str, float] = {}
         clause = where.chroma_where() if where is not None else None
         if clause is not None:
-            matching = self.kb.store.doc_ids_where(clause)
+            matching = self._matching_documents(clause)
             doc_ids = matching if doc_ids is None else set(doc_ids) & matching
             if not doc_ids:
                 return RetrievalResult([], timings)
@@ -88,6 +89,17 @@ class Retriever:
         passages = self._fuse(dense, keyword, k)
         timings["fuse"] = time.perf_counter() - started
         return RetrievalResult(passages, timings)
+
+    def _matching_documents(self, clause: dict) -> set[str]:
+        """The documents inside a where clause, cached until the index changes."""
+        key = json.dumps(clause, sort_keys=True, ensure_ascii=False)
+        state = (self.kb.store.count(), getattr(self.kb, "_seen", None))
+        cached = self._filter_cache.get(key)
+        if cached is None or cached[0] != state:
+            if len(self._filter_cache) > 64:
+                self._filter_cache.clear()
+            cached = self._filter_cache[key] = (state, self.kb.store.doc_ids_where(clause))
+        return set(cached[1])
 
     def _dense(
         self, vector, question: str, pool: int, doc_ids: set[str] | None, where: dict | None = None

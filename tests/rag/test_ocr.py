@@ -221,3 +221,30 @@ def test_a_scanned_copy_answers_with_the_same_cited_sentence_as_the_text(
 
     view = load_view(kb, SCANNED_DOC)  # pieced from the chunks, not read by OCR again
     assert not view.exact and first_scan.span in view.text
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+@needs_font
+@needs_ocr
+def test_only_the_pages_without_text_are_read_by_ocr(tmp_path, ocr_options, monkeypatch):
+    fpdf = pytest.importorskip("fpdf")
+    from pypdf import PdfReader, PdfWriter
+
+    monkeypatch.chdir(tmp_path)
+    typed = fpdf.FPDF()
+    typed.add_page()
+    typed.set_font("Helvetica", size=12)
+    typed.multi_cell(0, 8, "The typed page of this report has a text layer of its own.")
+    typed.output(str(tmp_path / "typed.pdf"))
+    scans.scanned_pdf("扫描页：四川省成功创建49个省级现代服务业集聚区。", tmp_path / "scan.pdf")
+    writer = PdfWriter()
+    for name in ("typed.pdf", "scan.pdf"):
+        for page in PdfReader(tmp_path / name).pages:
+            writer.add_page(page)
+    writer.write(tmp_path / "mixed.pdf")
+    document = load_document(tmp_path / "mixed.pdf", ocr=ocr_options)
+    typed_text, scanned_text = document.text.split("\n\n")
+    assert typed_text.startswith("The typed page of this report")
+    assert _nfkc(scanned_text) == _nfkc("扫描页：四川省成功创建49个省级现代服务业集聚区。")
+    assert [t for t, _ in document.ocr_lines] == [scanned_text]  # the typed page was not OCR'd
