@@ -101,16 +101,20 @@ class LatestWord:
         ]
         notes: list[str] = []
         citations = list(answer.citations)
-        for link in {
-            links[c.doc_id].old: links[c.doc_id] for c in answer.citations if c.doc_id in links
-        }.values():
+        english = answer.language == "en"
+        repealed = {links[c.doc_id].old: links[c.doc_id] for c in answer.citations if c.doc_id in links}
+        for link in repealed.values():
             cited = next(c for c in answer.citations if c.doc_id == link.old)
             newer = self._newer(question, link, cited, len(citations) + 1)
-            notes.append(_note(cited, link, newer[0] if newer else None))
             if newer is not None:
-                citations.append(newer[0])
-                if all(p.chunk_id != newer[1].chunk_id for p in passages):
-                    passages.append(newer[1])
+                already = _same_sentence(citations, newer[0])
+                if already is None:
+                    citations.append(newer[0])
+                    if all(p.chunk_id != newer[1].chunk_id for p in passages):
+                        passages.append(newer[1])
+                notes.append(_note(cited, link, already or newer[0], english=english, quote=already is None))
+            else:
+                notes.append(_note(cited, link, None, english=english, quote=False))
         if not notes:
             return replace(answer, passages=passages)
         text = answer.text.rstrip() + "\n\n" + "\n".join(notes)
@@ -136,14 +140,26 @@ def _overlap(a: str, b: str) -> float:
     return len(left & right) / max(len(left | right), 1)
 
 
-def _note(cited: Citation, link: Link, newer: Citation | None) -> str:
-    facts = "，".join(x for x in (link.doc_number, link.date) if x)
-    title = f"《{link.title}》" + (f"（{facts}）" if facts else "")
-    zh = f"注意：[{cited.n}] 出自已被废止或替代的文件，现行文件为{title}"
-    en = f"Note: [{cited.n}] cites a document that was repealed or replaced by {link.title}" + (
-        f" ({facts})" if facts else ""
-    )
-    if newer is not None:
-        zh += f"：{newer.span} [{newer.n}]"
-        en += f": see [{newer.n}]"
-    return f"{zh}。{en}."
+def _same_sentence(citations: list[Citation], newer: Citation) -> Citation | None:
+    """A citation of the answer that already quotes ``newer``'s sentence."""
+    for c in citations:
+        if c.chunk_id == newer.chunk_id and c.span_start < newer.span_end and newer.span_start < c.span_end:
+            return c
+    return None
+
+
+# The note, in the answer's language (one place for both).
+NOTE_ZH = "注意：[{old}] 出自已被废止或替代的文件，现行文件为{title}"
+NOTE_EN = "Note: [{old}] cites a document that was repealed or replaced by {title}"
+
+
+def _note(cited: Citation, link: Link, newer: Citation | None, *, english: bool, quote: bool) -> str:
+    facts = ("，" if not english else ", ").join(x for x in (link.doc_number, link.date) if x)
+    name = link.title.replace("《", "〈").replace("》", "〉")
+    if english:
+        text = NOTE_EN.format(old=cited.n, title=name + (f" ({facts})" if facts else ""))
+        return text + (f": see [{newer.n}]." if newer is not None else ".")
+    text = NOTE_ZH.format(old=cited.n, title=f"《{name}》" + (f"（{facts}）" if facts else ""))
+    if newer is None:
+        return text + "。"
+    return text + (f"：{newer.span} [{newer.n}]" if quote else f"，见 [{newer.n}]。")

@@ -90,7 +90,7 @@ def test_an_answer_citing_the_repealed_plan_says_so_and_gives_the_newer_figure(
     assistant = Assistant(kb.settings, kb=kb, evidence=lexical_evidence(hash_embedder, kb.keyword.idf))
     answer = assistant.ask("到2020年全省建成省级现代服务业集聚区多少个？", doc_ids={"plan_2018"})
     assert answer.citations[0].doc_id == "plan_2018" and "30个" in answer.citations[0].span
-    assert "已被废止或替代" in answer.text and "repealed or replaced" in answer.text
+    assert "已被废止或替代" in answer.text and "川办发〔2021〕12号" in answer.text
     newer = answer.citations[-1]
     assert newer.doc_id == "plan_2021" and "60个" in newer.span and f"[{newer.n}]" in answer.text
     old = next(p for p in answer.passages if p.doc_id == "plan_2018")
@@ -117,3 +117,33 @@ def test_a_sidecar_can_declare_what_a_document_replaces(tmp_path: Path):
         'supersedes = ["川办发〔2018〕5号", "plan_2018"]\n', encoding="utf-8"
     )
     assert load_document(tmp_path / "note.txt").meta.supersedes == "川办发〔2018〕5号；plan_2018"
+
+
+def test_when_both_plans_are_cited_the_note_points_to_the_newer_citation(
+    pair, make_kb, hash_embedder, lexical_evidence
+):
+    from rag.pipeline import Assistant
+
+    kb = make_kb()
+    kb.ingest([pair])
+    assistant = Assistant(kb.settings, kb=kb, evidence=lexical_evidence(hash_embedder, kb.keyword.idf))
+    answer = assistant.ask("全省建成省级现代服务业集聚区的目标是多少个？")
+    by_doc = {c.doc_id: c.n for c in answer.citations}
+    assert set(by_doc) == {"plan_2018", "plan_2021"} and len(answer.citations) == 2  # no repeated quote
+    assert f"注意：[{by_doc['plan_2018']}]" in answer.text and f"见 [{by_doc['plan_2021']}]" in answer.text
+
+
+def test_the_note_is_in_the_answer_language():
+    from rag.supersede import Link, _note
+    from rag.types import Citation
+
+    cited = Citation(1, "c", "old", "旧", None, "", "到2020年建成30个。", 0, 10, 0, 10)
+    link = Link("old", "new", "新规划", "2021-06-15", "川办发〔2021〕12号")
+    english = _note(cited, link, None, english=True, quote=False)
+    assert (
+        english
+        == "Note: [1] cites a document that was repealed or replaced by 新规划 (川办发〔2021〕12号, 2021-06-15)."
+    )
+    assert _note(cited, link, None, english=False, quote=False).startswith(
+        "注意：[1] 出自已被废止或替代的文件"
+    )
