@@ -77,6 +77,9 @@ def make_filter(*, where: Iterable[str] = (), since: str | None = None, until: s
             continue
         key, sep, value = condition.partition("=")
         key, value = key.strip(), value.strip()
+        if sep and key in ("since", "until", "起", "止"):  # one text can carry the dates too (the UI)
+            since, until = (value, until) if key in ("since", "起") else (since, value)
+            continue
         name = FIELDS.get(ALIASES.get(key, key))
         if not sep or name is None:
             known = ", ".join(FIELDS)
