@@ -228,7 +228,9 @@ def _extract(path: Path, ext: str, data: bytes, ocr: OcrOptions) -> tuple[str, s
     # NUL bytes (stray in text files, common in PDF text layers) are never content
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
-        hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" and not ocr.enabled else ""
+        hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" else ""
+        if ext == ".pdf" or ext in IMAGE_EXTENSIONS:
+            hint += " and OCR read no text" if ocr.enabled else " (OCR is off: setting ocr)"
         raise _FileLoadError(path, f"no text content{hint}")
     return text, title_hint, lines
 
@@ -344,35 +346,13 @@ def _read_pdf(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise _UnreadableError("PDF is encrypted")
-    pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    scanned = [i for i, page in enumerate(pages) if len("".join(page.split())) < ocr.min_text_chars]
-    lines: list[tuple[str, float]] = []
-    if scanned and ocr.enabled:
-        missing = ocr_.missing_ocr_message()
-        if missing and len(scanned) == len(pages):
-            raise MissingExtraError(missing)
-        if missing:
-            logger.warning("%d scanned PDF page(s) skipped: %s", len(scanned), missing)
-        else:
-            images = ocr_.pdf_page_images(data, scanned, scale=ocr.scale)
-            for index, found in ocr_.read_pages(images, len(scanned), ocr).items():
-                pages[index] = ocr_.page_text(found) or pages[index]
-                lines += [(line.text, line.confidence) for line in found]
-    return ocr_.join_pages(pages), tuple(lines)
+    return ocr_.read_scanned_pages(data, [(page.extract_text() or "").strip() for page in reader.pages], ocr)
 
 
 def _read_image(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
-    missing = ocr_.missing_ocr_message()
-    if missing:
-        raise MissingExtraError(missing)
     if not ocr.enabled:
         raise _UnreadableError("an image needs OCR, which is turned off (setting ocr = false)")
-    frames = ocr_.image_frames(data)
-    found = ocr_.read_pages(enumerate(frames), len(frames), ocr)
-    pages = [ocr_.page_text(found[i]) for i in sorted(found)]
-    return ocr_.join_pages(pages), tuple(
-        (line.text, line.confidence) for i in sorted(found) for line in found[i]
-    )
+    return ocr_.read_image(data, ocr)
 
 
 def _read_docx(data: bytes) -> tuple[str, str | None]:

@@ -174,6 +174,40 @@ def read_pages(
     return result
 
 
+def read_scanned_pages(
+    data: bytes, pages: list[str], options: OcrOptions
+) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """A PDF's text from its pages' text layers (``pages``), the scanned ones (too little text)
+    read by OCR. Without the extra, a PDF with some text keeps it (with a warning); one with none
+    raises MissingExtraError."""
+    pages = list(pages)
+    scanned = [i for i, page in enumerate(pages) if len("".join(page.split())) < options.min_text_chars]
+    lines: list[tuple[str, float]] = []
+    if scanned and options.enabled:
+        missing = missing_ocr_message()
+        if missing and len(scanned) == len(pages):
+            raise MissingExtraError(missing)
+        if missing:
+            logger.warning("%d scanned PDF page(s) skipped: %s", len(scanned), missing)
+        else:
+            images = pdf_page_images(data, scanned, scale=options.scale)
+            for index, found in read_pages(images, len(scanned), options).items():
+                pages[index] = page_text(found) or pages[index]
+                lines += [(line.text, line.confidence) for line in found]
+    return join_pages(pages), tuple(lines)
+
+
+def read_image(data: bytes, options: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """An image file's text (every frame of a multi-page TIFF); MissingExtraError without the extra."""
+    missing = missing_ocr_message()
+    if missing:
+        raise MissingExtraError(missing)
+    frames = image_frames(data)
+    found = read_pages(enumerate(frames), len(frames), options)
+    pages = [page_text(found[i]) for i in sorted(found)]
+    return join_pages(pages), tuple((line.text, line.confidence) for i in sorted(found) for line in found[i])
+
+
 # --- lines back into paragraphs ------------------------------------------------------------------
 
 
