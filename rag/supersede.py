@@ -115,6 +115,8 @@ class LatestWord:
                 notes.append(_note(cited, link, already or newer[0], english=english, quote=already is None))
             else:
                 notes.append(_note(cited, link, None, english=english, quote=False))
+        noted = {(links[c.doc_id].old, links[c.doc_id].new) for c in answer.citations if c.doc_id in links}
+        notes += [_conflict_note(a, b, english=english) for a, b in conflicts(citations, noted)]
         if not notes:
             return replace(answer, passages=passages)
         text = answer.text.rstrip() + "\n\n" + "\n".join(notes)
@@ -146,6 +148,36 @@ def _same_sentence(citations: list[Citation], newer: Citation) -> Citation | Non
         if c.chunk_id == newer.chunk_id and c.span_start < newer.span_end and newer.span_start < c.span_end:
             return c
     return None
+
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|％|个|家|项|亿元|万元|万|亿|公里|千米|人|条|座)?")
+_SAME_THING = 0.35  # bigram overlap of two cited sentences that speak of the same thing
+
+
+def conflicts(
+    citations: list[Citation], linked: set[tuple[str, str]] = frozenset()
+) -> list[tuple[Citation, Citation]]:
+    """Pairs of citations from different documents that speak of the same thing with different
+    figures (and whose documents are not already linked as old and new), older first."""
+    found: list[tuple[Citation, Citation]] = []
+    for i, a in enumerate(citations):
+        for b in citations[i + 1 :]:
+            if a.doc_id == b.doc_id or (a.doc_id, b.doc_id) in linked or (b.doc_id, a.doc_id) in linked:
+                continue
+            figures_a, figures_b = set(_FIGURE.findall(a.span)), set(_FIGURE.findall(b.span))
+            if figures_a and figures_b and figures_a != figures_b and _overlap(a.span, b.span) >= _SAME_THING:
+                found.append((a, b) if (a.date or "") <= (b.date or "") else (b, a))
+    return found
+
+
+CONFLICT_ZH = "注意：[{a}]（{date_a}）与 [{b}]（{date_b}）给出的数字不同，请以现行、较新的文件为准。"
+CONFLICT_EN = "Note: [{a}] ({date_a}) and [{b}] ({date_b}) give different figures; the newer document is usually the one in force."
+
+
+def _conflict_note(a: Citation, b: Citation, *, english: bool) -> str:
+    unknown = "date unknown" if english else "日期不详"
+    template = CONFLICT_EN if english else CONFLICT_ZH
+    return template.format(a=a.n, b=b.n, date_a=a.date or unknown, date_b=b.date or unknown)
 
 
 # The note, in the answer's language (one place for both).

@@ -147,3 +147,22 @@ def test_the_note_is_in_the_answer_language():
     assert _note(cited, link, None, english=False, quote=False).startswith(
         "注意：[1] 出自已被废止或替代的文件"
     )
+
+
+def test_two_documents_with_different_figures_for_the_same_thing_are_both_shown_with_dates():
+    from rag.supersede import _conflict_note, conflicts
+    from rag.types import Citation
+
+    def cite(n, doc, date, text):
+        return Citation(n, f"{doc}:c", doc, doc, date, "", text, 0, len(text), 0, len(text))
+
+    old = cite(1, "a", "2019-05-01", "全省建成省级现代服务业集聚区30个。")
+    new = cite(2, "b", "2022-03-01", "全省建成省级现代服务业集聚区45个。")
+    other = cite(3, "c", "2022-03-01", "成都市绿道总长度达到5000公里。")
+    same = cite(4, "d", "2020-01-01", "全省建成省级现代服务业集聚区30个。")
+    assert conflicts([new, old, other, same]) == [(old, new), (same, new)]
+    assert conflicts([old, new], {("a", "b")}) == []  # linked as old and new: the repeal note says it
+    assert _conflict_note(old, new, english=False) == (
+        "注意：[1]（2019-05-01）与 [2]（2022-03-01）给出的数字不同，请以现行、较新的文件为准。"
+    )
+    assert "[1] (2019-05-01) and [2] (2022-03-01)" in _conflict_note(old, new, english=True)
