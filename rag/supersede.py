@@ -60,6 +60,26 @@ def link_documents(documents: dict[str, dict[str, Any]]) -> dict[str, Link]:
     return links
 
 
+def series(doc_id: str, documents: dict[str, dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The documents linked to ``doc_id`` through repeals, directly or not, by date:
+    ``(doc_id, doc_id of the document that replaced it or None)``; empty when it has no links."""
+    links = link_documents(documents)
+    neighbours: dict[str, set[str]] = {}
+    for link in links.values():
+        neighbours.setdefault(link.old, set()).add(link.new)
+        neighbours.setdefault(link.new, set()).add(link.old)
+    if doc_id not in neighbours:
+        return []
+    seen, todo = {doc_id}, [doc_id]
+    while todo:
+        for other in neighbours.get(todo.pop(), ()):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    ordered = sorted(seen, key=lambda d: (documents[d].get("date") or "", d))
+    return [(d, links[d].new if d in links else None) for d in ordered]
+
+
 def _names(doc_id: str, meta: dict[str, Any], key: str) -> bool:
     if len(key) < 4:
         return False

@@ -6,40 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from policy_pair import NEW, OLD
 
 from rag.metadata import extract_metadata, find_supersedes
 from rag.supersede import link_documents
 from ui.sources import passage_card
-
-OLD = """四川省人民政府办公厅关于印发《四川省服务业发展规划(2018—2020年)》的通知
-
-川办发〔2018〕5号
-
-各市(州)人民政府，省政府各部门：
-
-一、发展目标
-
-到2020年，全省建成省级现代服务业集聚区30个，服务业增加值占比达到50%。
-
-四川省人民政府办公厅
-2018年3月1日
-"""
-
-NEW = """四川省人民政府办公厅关于印发《四川省服务业发展规划(2021—2025年)》的通知
-
-川办发〔2021〕12号
-
-各市(州)人民政府，省政府各部门：
-
-一、发展目标
-
-到2025年，全省建成省级现代服务业集聚区60个，服务业增加值占比达到55%。
-
-本通知自2021年7月1日起施行，《四川省服务业发展规划(2018—2020年)》同时废止。
-
-四川省人民政府办公厅
-2021年6月15日
-"""
 
 
 def test_repeal_sentences_name_the_old_documents():
