@@ -7,7 +7,7 @@ CORE_STAMP := $(VENV)/.core-stamp
 SERVE_STAMP := $(VENV)/.serve-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 LOCAL_STAMP := $(VENV)/.local-llm-stamp
-DEV_EXTRAS := test,bench,ui,api,mcp
+DEV_EXTRAS := test,bench,ui,api,mcp,ocr
 
 .PHONY: install serve test lint bench train clean
 
@@ -19,9 +19,9 @@ $(CORE_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# `make serve`: the web UI on top of the core.
+# `make serve`: the web UI on top of the core, with OCR for scanned PDFs and images.
 $(SERVE_STAMP): $(CORE_STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[ui]'
+	$(BIN)/python -m pip install --quiet -e '.[ui,ocr]'
 	touch $@
 
 # Development: tests, benchmarks and every server (rag serve, rag api, rag mcp).

@@ -17,6 +17,7 @@ from eval.beir import beir_to_dataset
 from eval.items import LANGS, Dataset, EvalItem, get_field, get_text, read_jsonl, safe_id
 from eval.squad import aligned_to_dataset, squad_to_dataset
 from rag.errors import ConfigError
+from rag.filters import make_filter
 from rag.settings import PROJECT_ROOT
 
 DATASETS_DIR = PROJECT_ROOT / "eval" / "datasets"
@@ -45,6 +46,11 @@ def parse_item(data: object, where: str) -> EvalItem:
     answerable = get_field(data, "answerable", bool, where)
     tags = get_field(data, "tags", list, where, default=[])
     golds = get_field(data, "answers", list, where, default=[])
+    wanted = get_field(data, "filter", str, where, default="")
+    try:
+        make_filter(where=[wanted])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: field 'filter': {exc}") from None
     return EvalItem(
         id=qid,
         question=question,
@@ -55,6 +61,7 @@ def parse_item(data: object, where: str) -> EvalItem:
         answerable=answerable,
         tags=tuple(str(t) for t in tags),
         squad_answers=tuple(str(g) for g in golds),
+        filter=wanted.strip(),
     )
 
 

@@ -30,6 +30,8 @@ class EvalItem:
     # Retrieval sets (BEIR): every relevant document; relevance is judged per document, not by
     # evidence strings, and only retrieval is scored.
     relevant_docs: tuple[str, ...] = ()
+    # A document-facts filter the question is asked with (rag/filters.py): "type=通知; since=2020".
+    filter: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from eval import metrics as m
 from eval.datasets import Dataset, EvalItem
 from eval.judge import FaithfulnessJudge, Judgement
 from eval.stats import StatsConfig, intervals, per_question
+from rag.filters import Filter, make_filter
 from rag.pipeline import Assistant
 from rag.settings import PROJECT_ROOT, Settings
 from rag.types import Answer, Citation, Passage
@@ -221,7 +222,7 @@ def run_dataset(
         if dataset.retrieval_only:
             results.append(_retrieve_only(assistant, item))
             continue
-        answer = assistant.ask(item.question, depth=RETRIEVAL_DEPTH)
+        answer = assistant.ask(item.question, depth=RETRIEVAL_DEPTH, where=item_filter(item))
         judgement = judge.judge(answer) if judge else None
         results.append(
             evaluate_item(item, list(answer.passages), answer, answer.timings, judgement=judgement)
@@ -236,11 +237,17 @@ def run_dataset(
     return results, summary
 
 
+def item_filter(item: EvalItem) -> Filter | None:
+    """The item's document-facts filter (None when it has none)."""
+    built = make_filter(where=[item.filter]) if item.filter else None
+    return None if built is None or built.empty else built
+
+
 def _retrieve_only(assistant: Assistant, item: EvalItem) -> EvalResult:
     """Retrieval sets: no answer is generated. A few passages per document are fetched so that
     ``RETRIEVAL_DEPTH`` distinct documents can be ranked."""
     started = time.perf_counter()
-    found = assistant.search(item.question, k=RETRIEVAL_DEPTH * 3)
+    found = assistant.search(item.question, k=RETRIEVAL_DEPTH * 3, where=item_filter(item))
     elapsed = time.perf_counter() - started
     return evaluate_retrieval(item, found.passages, found.timings | {"retrieve": elapsed, "total": elapsed})
 

@@ -1,4 +1,5 @@
-"""Chunk stage: sentence-aware passages with section paths, bilingual pairs kept whole."""
+"""Chunk stage: sentence-aware passages with section paths, bilingual pairs and table rows kept
+whole."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from rag.tables import is_row
 from rag.textnorm import cjk_count, detect_language, is_chinese, sentence_spans
 from rag.types import Chunk, Document
 
@@ -177,6 +179,10 @@ def _sections(text: str, chunker: Chunker) -> list[tuple[str, list[_Unit]]]:
     i = 0
     while i < len(paragraphs):
         start, end = paragraphs[i]
+        if is_row(text[start:end]):  # a table row (rag.tables) is one unit, never split
+            units.extend(chunker.split_long(start, end, text))
+            i += 1
+            continue
         level = _heading_level(text[start:end])
         if level is not None:
             if units:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.extras import require_extra
+from rag.filters import add_filter_arguments, filter_from_args
 from rag.generate.markers import strip_reference_list
 from rag.index import drop_collection
 from rag.pipeline import Assistant, open_knowledge_base
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         command.add_argument("--k", type=int, help="passages to retrieve")
         command.add_argument("--mode", choices=("hybrid", "dense", "keyword"))
         command.add_argument("--doc", action="append", help="only these document ids (repeatable)")
+        add_filter_arguments(command)  # --where, --since, --until (rag/filters.py)
         command.add_argument("--json", action="store_true", help="print JSON")
         command.set_defaults(run=_search if name == "search" else _ask)
 
@@ -106,8 +108,9 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant.from_settings(settings)
     doc_ids = set(args.doc) if args.doc else None
+    where = filter_from_args(args)
     question = read_question(args.question, settings)
-    result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids)
+    result = assistant.search(question, k=args.k, mode=args.mode, doc_ids=doc_ids, where=where)
     if args.json:
         print_json(
             {
@@ -125,11 +128,12 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     assistant = Assistant.from_settings(settings)
     doc_ids = set(args.doc) if args.doc else None
+    where = filter_from_args(args)
     question = read_question(args.question, settings)
     if args.json:
-        print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids).to_dict())
+        print_json(assistant.ask(question, k=args.k, mode=args.mode, doc_ids=doc_ids, where=where).to_dict())
     else:
-        print_stream(assistant.ask_stream(question, k=args.k, mode=args.mode, doc_ids=doc_ids))
+        print_stream(assistant.ask_stream(question, k=args.k, mode=args.mode, doc_ids=doc_ids, where=where))
     return 0
 
 
@@ -222,7 +226,8 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"(answered as: {answer.rewritten_question})")
     for c in answer.citations:
         where = " > ".join(x for x in (c.title, c.section) if x)
-        lines.append(f"[{c.n}] {c.doc_id} · {where}" + (f" · {c.date}" if c.date else ""))
+        facts = "".join(f" · {x}" for x in (c.issuer, c.doc_number, c.date) if x)
+        lines.append(f"[{c.n}] {c.doc_id} · {where}{facts}")
     if answer.answerability is not None:
         lines.append(f"(answerability {answer.answerability:.2f})")
     if answer.abstained:

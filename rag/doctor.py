@@ -125,7 +125,7 @@ def examine(kb: KnowledgeBase, paths: Iterable[Path] = ()) -> DoctorReport:
         if source_key(path) in indexed or not is_regular_file(path):
             continue
         try:
-            load_document(path, limits=kb.limits)
+            load_document(path, limits=kb.limits, ocr=kb.ocr)
         except LoadError as exc:  # a file ingest refuses is not the indexes' fault
             report.unindexable.append(f"{path}: {getattr(exc, 'reason', exc)}")
             continue
@@ -161,7 +161,7 @@ def _document_finding(
             return Finding("incomplete", doc_id, KINDS["incomplete"].split(" (")[0])
         if not is_complete(records, digest):
             return Finding("stale", doc_id, f"{KINDS['stale'].split(' (')[0]}: {source}")
-        document = load_document(Path(source), limits=kb.limits)
+        document = load_document(Path(source), limits=kb.limits, ocr=kb.ocr)
     except (LoadError, OSError) as exc:
         return Finding("unreadable", doc_id, str(exc))
     document = clean(replace(document, doc_id=doc_id, source_path=source_key(source)))

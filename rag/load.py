@@ -3,11 +3,14 @@
 Text files (and HTML and Markdown) are decoded by detection (see ``rag.encoding``); HTML keeps
 block elements as paragraphs and drops scripts and page chrome; PDF pages and DOCX paragraphs
 are joined by blank lines. Every failure is a LoadError naming the file and the reason.
+
+Scanned pages (a PDF page without a text layer, or with too little) and image files are read by
+OCR (``rag.ocr``, the ``[ocr]`` extra); the Document then keeps each recognised line with its
+confidence (``Document.ocr_lines``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
@@ -24,19 +27,24 @@ from bs4.element import PreformattedString
 from docx.table import Table
 from pypdf import PdfReader
 
+from rag import ocr as ocr_
+from rag import tables
 from rag.encoding import UndecodableTextError, decode_text
-from rag.errors import LoadError
+from rag.errors import LoadError, MissingExtraError
 from rag.metadata import extract_metadata
+from rag.ocr import IMAGE_EXTENSIONS, OcrOptions
+from rag.sidecar import apply_sidecar, content_hash
 from rag.types import Document
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
-    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx", *IMAGE_EXTENSIONS}
 )
 
 
 MB = 1024 * 1024
+DEFAULT_OCR = OcrOptions()
 _TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 
 
@@ -69,6 +77,10 @@ class _FileLoadError(LoadError):
         self.reason = reason
 
 
+class _MissingOcrError(_FileLoadError, MissingExtraError):
+    """A scanned file arrived and the [ocr] extra is not installed."""
+
+
 class _UnreadableError(ValueError):
     """Raised by an extractor with a reason a user can act on."""
 
@@ -76,9 +88,12 @@ class _UnreadableError(ValueError):
 # --- public API --------------------------------------------------------------------------------
 
 
-def load_document(path: Path, *, limits: LoadLimits = LoadLimits()) -> Document:
+def load_document(
+    path: Path, *, limits: LoadLimits = LoadLimits(), ocr: OcrOptions = DEFAULT_OCR
+) -> Document:
     """Load one file; raise LoadError (path and reason in one line) when it cannot be read or is
-    over ``limits``. Only regular files are opened (a FIFO would block the read forever)."""
+    over ``limits``. Only regular files are opened (a FIFO would block the read forever).
+    Scanned pages are read as ``ocr`` says."""
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
@@ -91,12 +106,14 @@ def load_document(path: Path, *, limits: LoadLimits = LoadLimits()) -> Document:
         raise _FileLoadError(path, "file is empty")
     if ext == ".docx":
         _check_archive(path, data, limits)
-    text, title_hint = _extract(path, ext, data)
+    text, title_hint, lines = _extract(path, ext, data, ocr)
     if len(text) > limits.max_chars:
         raise _FileLoadError(path, _too_long(len(text), limits))
-    meta = extract_metadata(text, filename=path.name, html_title=title_hint)
-    digest = hashlib.sha256(data).hexdigest()
-    return Document(doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta)
+    meta = apply_sidecar(path, extract_metadata(text, filename=path.name, html_title=title_hint))
+    digest = content_hash(path, data)  # the sidecar (name.meta.toml) is part of the state
+    return Document(
+        doc_id=path.stem, source_path=str(path), sha256=digest, text=text, meta=meta, ocr_lines=lines
+    )
 
 
 def is_regular_file(path: Path) -> bool:
@@ -193,10 +210,16 @@ def _walk(root: Path) -> list[Path]:
     return sorted(path for path in root.rglob("*") if wanted(path))
 
 
-def _extract(path: Path, ext: str, data: bytes) -> tuple[str, str | None]:
-    extractor = _EXTRACTORS[ext]
+def _extract(path: Path, ext: str, data: bytes, ocr: OcrOptions) -> tuple[str, str | None, tuple]:
+    lines: tuple[tuple[str, float], ...] = ()
     try:
-        text, title_hint = extractor(data)
+        if ext == ".pdf" or ext in IMAGE_EXTENSIONS:
+            text, lines = _read_pdf(data, ocr) if ext == ".pdf" else _read_image(data, ocr)
+            title_hint = None
+        else:
+            text, title_hint = _EXTRACTORS[ext](data)
+    except MissingExtraError as exc:
+        raise _MissingOcrError(path, str(exc)) from None
     except (_UnreadableError, UndecodableTextError, UnicodeDecodeError) as exc:
         raise _FileLoadError(path, _one_line(str(exc))) from exc
     except Exception as exc:  # parsers raise many types on corrupt input; report, don't crash
@@ -206,8 +229,10 @@ def _extract(path: Path, ext: str, data: bytes) -> tuple[str, str | None]:
     text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     if not text.strip():
         hint = " (a scanned PDF without a text layer?)" if ext == ".pdf" else ""
+        if ext == ".pdf" or ext in IMAGE_EXTENSIONS:
+            hint += " and OCR read no text" if ocr.enabled else " (OCR is off: setting ocr)"
         raise _FileLoadError(path, f"no text content{hint}")
-    return text, title_hint
+    return text, title_hint, lines
 
 
 def _one_line(message: str, limit: int = 200) -> str:
@@ -251,13 +276,23 @@ def _read_html(data: bytes) -> tuple[str, str | None]:
             node.replace_with(NavigableString(re.sub(r"\s+", " ", str(node))))
     for br in soup.find_all("br"):
         br.replace_with(NavigableString("\n"))
-    for cell in soup.find_all(("td", "th")):
-        cell.append(NavigableString(" "))
+    for table in reversed(soup.find_all("table")):  # inner tables first
+        table.replace_with(NavigableString("\n\n" + "\n\n".join(_html_table(table)) + "\n\n"))
     for block in soup.find_all(_BLOCK_TAGS):
         block.insert_before(NavigableString("\n\n"))
         block.append(NavigableString("\n\n"))
     title = heading or _TITLE_SITE_SUFFIX_RE.sub("", page_title) or None
     return _tidy(soup.get_text()), title
+
+
+def _html_table(table: Tag) -> list[str]:
+    """Rows as lines (``rag.tables``): the header is the <thead> row or a first row of <th>."""
+    rows = [
+        [cell.get_text(" ", strip=True) for cell in row.find_all(("td", "th"), recursive=False)]
+        for row in table.find_all("tr")
+        if row.find_parent("table") is table
+    ]
+    return tables.table_lines(rows)
 
 
 def _is_article_header(tag: Tag) -> bool:
@@ -305,12 +340,19 @@ def _md_inline(line: str) -> str:
     return line
 
 
-def _read_pdf(data: bytes) -> tuple[str, str | None]:
+def _read_pdf(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
+    """The text layer of each page; pages with (almost) none are read by OCR. Without the [ocr]
+    extra a PDF that has some text keeps it (with a warning); one with none is refused."""
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise _UnreadableError("PDF is encrypted")
-    pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    return "\n\n".join(page for page in pages if page), None
+    return ocr_.read_scanned_pages(data, [(page.extract_text() or "").strip() for page in reader.pages], ocr)
+
+
+def _read_image(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
+    if not ocr.enabled:
+        raise _UnreadableError("an image needs OCR, which is turned off (setting ocr = false)")
+    return ocr_.read_image(data, ocr)
 
 
 def _read_docx(data: bytes) -> tuple[str, str | None]:
@@ -325,23 +367,15 @@ def _read_docx(data: bytes) -> tuple[str, str | None]:
 
 
 def _table_rows(table: Table) -> list[str]:
-    rows = []
-    for row in table.rows:
-        cells: list[str] = []
-        for cell in row.cells:
-            text = " ".join(cell.text.split())
-            if text and (not cells or cells[-1] != text):  # merged cells repeat their text
-                cells.append(text)
-        rows.append(" | ".join(cells))
-    return rows
+    """Rows as lines with the first row as header (``rag.tables``)."""
+    return tables.table_lines([[cell.text for cell in row.cells] for row in table.rows])
 
 
-_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {
+_EXTRACTORS: dict[str, Callable[[bytes], tuple[str, str | None]]] = {  # .pdf, images: _extract
     ".txt": _read_plain,
     ".md": _read_markdown,
     ".markdown": _read_markdown,
     ".html": _read_html,
     ".htm": _read_html,
-    ".pdf": _read_pdf,
     ".docx": _read_docx,
 }

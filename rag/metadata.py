@@ -1,4 +1,5 @@
-"""Document metadata from raw text: title, date, document number, source and language.
+"""Document metadata from raw text: title, date, document number, source, language, and for
+official documents the issuing body (发文机关), type (通知/意见/…/新闻), region and date of effect.
 
 The inputs are real-world and messy: web navigation chrome around the article, pinyin ruby
 annotations (``國(guó)``), bilingual Chinese/English lines, and dates and document numbers that lost
@@ -58,12 +59,19 @@ def extract_metadata(text: str, *, filename: str = "", html_title: str | None = 
     lines = [line.strip(" \t\u3000•·") for line in plain.splitlines()]
     lines = [line for line in lines if line]
     title = _title_from_hint(html_title) or _find_title(lines) or (Path(filename).stem or None)
+    date, source = _find_date(plain, lines), _find_source(plain, lines)
+    issuer = _find_issuer(plain, lines, title)
     return DocumentMeta(
         title=title,
-        date=_find_date(plain, lines),
+        date=date,
         doc_number=_find_doc_number(lines),
-        source=_find_source(plain, lines),
+        source=source,
         language=document_language(plain),
+        issuer=issuer,
+        doc_type=_find_type(title, source),
+        region=_find_region(issuer, source, title),
+        effective_date=_find_effective_date(plain, date),
+        supersedes=SUPERSEDES_SEPARATOR.join(find_supersedes(plain)) or None,
     )
 
 
@@ -79,12 +87,20 @@ def _title_from_hint(hint: str | None) -> str | None:
 
 def _find_title(lines: list[str]) -> str | None:
     for line in lines[:_HEAD_LINES]:
-        if _is_chrome(line) or _is_date_or_source_line(line):
+        if _is_chrome(line) or _is_date_or_source_line(line) or _is_issuer_line(line):
             continue
         candidate = _chinese_part(line)
         if len(candidate) <= _MAX_TITLE_CHARS and "。" not in candidate:
             return candidate
     return None
+
+
+def _is_issuer_line(line: str) -> bool:
+    """A red header (``XX人民政府办公厅文件``), an issuer's name alone or a document number line:
+    not the title."""
+    if _DOC_NO_RE.fullmatch(line) or _BROKEN_DOC_NO_RE.match(line):
+        return True  # the document number line
+    return bool(_RED_HEADER_RE.match(line) or (len(line) <= 30 and _SIGNATURE_RE.match(line)))
 
 
 def _chinese_part(line: str) -> str:
@@ -128,8 +144,8 @@ def _find_date(text: str, lines: list[str]) -> str | None:
         found = _first_date(after) if after[:4].isdigit() else None
         if found:
             return found
-    found = _first_date(head)
-    if found:
+    found = _first_date("\n".join(x for x in lines[:_HEAD_LINES] if len(x) <= 60 and "。" not in x))
+    if found:  # a date in a short header line; one inside a body sentence is not the document's
         return found
     for line in reversed(lines):
         found = repair_date(line) if _BROKEN_DATE_LINE_RE.match(line) else None
@@ -234,6 +250,106 @@ def _labelled_source(text: str) -> str | None:
         if 2 <= len(value) <= 30:
             return value
     return None
+
+
+# --- issuer, type, region, date of effect ------------------------------------------------------
+
+_ORG = r"(?:人民政府|政府|办公厅|办公室|委员会|委|厅|局|院|部|署|中心|党组|省委|市委|县委|区委|协会|集团)"
+_ISSUER_LABEL_RE = re.compile(
+    rf"(?:发文机关|發文機關|发布机关|制发机关)\s*[:：]\s*([{_HAN}\s]{{2,60}}?{_ORG})"
+)
+_RED_HEADER_RE = re.compile(rf"^([{_HAN}\s]{{2,60}}?{_ORG})\s*文件$")
+_TITLE_ISSUER_RE = re.compile(rf"^([{_HAN}\s、]{{2,60}}?{_ORG})\s*关于")
+_SIGNATURE_RE = re.compile(rf"^[{_HAN}\s]{{2,60}}{_ORG}$")
+_TYPES = (
+    "实施方案", "通知", "通报", "意见", "办法", "规划", "方案", "决定", "公告", "通告", "规定", "条例",
+    "细则", "批复", "报告", "纲要", "计划", "指南", "指引", "函",
+)  # fmt: skip
+_NEWS_SOURCE_RE = re.compile(r"新闻|新聞|网|網|报|報|社|日报|电视|電視|媒体|頭條|头条")
+_REGION_RE = re.compile(rf"^([{_HAN}]{{1,6}}?(?:省|自治区|市|自治州|州|县|縣|区|區))")
+_NOT_REGION_RE = re.compile(r"(?:园|園|聚|景|社|片|功能|校|小|厂|矿)[区區]$")
+_EFFECT_RE = re.compile(
+    r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起\s*(?:施行|执行|实施|生效|试行)"
+    r"|自\s*(?:印发|发布|公布|发文|印發|發布)\s*之日\s*起\s*(?:施行|执行|实施|生效|试行)"
+)
+
+
+def _find_issuer(text: str, lines: list[str], title: str | None) -> str | None:
+    """发文机关: a label, a red header (``XX人民政府办公厅文件``), the title's ``XX关于…``, or the
+    signature line standing just above the closing date."""
+    label = _ISSUER_LABEL_RE.search(text)
+    if label:
+        return _squash(label.group(1))
+    for line in lines[:_HEAD_LINES]:
+        header = _RED_HEADER_RE.match(line)
+        if header:
+            return _squash(header.group(1))
+    prefix = _TITLE_ISSUER_RE.match(title or "")
+    if prefix:
+        return _squash(prefix.group(1))
+    tail = lines[-8:]
+    for i, line in enumerate(tail[:-1]):
+        dated = any(p.search(after) for p in _DATE_PATTERNS for after in tail[i + 1 : i + 3])
+        if _SIGNATURE_RE.match(line) and len(line) <= _HEADER_LINE_CHARS and dated:
+            return _squash(line)
+    return None
+
+
+def _squash(name: str) -> str:
+    return " ".join(name.split())
+
+
+def _find_type(title: str | None, source: str | None) -> str | None:
+    """The kind of document its title ends with (``…的通知`` is a 通知), else 新闻 when it comes
+    from a news outlet."""
+    stripped = (title or "").rstrip("》」』”\"' ")
+    for kind in _TYPES:
+        if stripped.endswith(kind):
+            return "方案" if kind == "实施方案" else kind
+    if source and _NEWS_SOURCE_RE.search(source):
+        return "新闻"
+    return None
+
+
+def _find_region(issuer: str | None, source: str | None, title: str | None) -> str | None:
+    """The place an issuer, source or title starts with (四川省人民政府 -> 四川省)."""
+    for text in (issuer, source, title):
+        match = _REGION_RE.match(text or "")
+        if match and not _NOT_REGION_RE.search(match.group(1)):
+            return match.group(1)
+    return None
+
+
+def _find_effective_date(text: str, issued: str | None) -> str | None:
+    """``自2020年7月1日起施行`` gives that date; ``自印发之日起施行`` the date of issue."""
+    match = _EFFECT_RE.search(text)
+    if not match:
+        return None
+    return _first_date(match.group(1)) if match.group(1) else issued
+
+
+# --- what the document repeals or replaces (rag.supersede links them) -------------------------
+
+SUPERSEDES_SEPARATOR = "；"
+_REPEAL = r"(?:同时|即行|予以|一并)?(?:废止|廢止|停止执行|不再执行|失效)"
+_SUPERSEDE_PATTERNS = (
+    re.compile(rf"《([^》]{{4,80}})》\s*(?:[（(]([^）)]{{4,30}})[）)])?\s*{_REPEAL}"),
+    re.compile(r"废止\s*《([^》]{4,80})》(?:\s*[（(]([^）)]{4,30})[）)])?"),
+    re.compile(rf"原\s*([^，。；、《》\s]{{4,60}}?)\s*{_REPEAL}"),
+)
+
+
+def find_supersedes(text: str) -> list[str]:
+    """Titles and numbers of the documents ``text`` says it repeals or replaces
+    (``《…》同时废止``, ``废止《…》``, ``原…不再执行``); numbers normalised."""
+    found: list[str] = []
+    for pattern in _SUPERSEDE_PATTERNS:
+        for match in pattern.finditer(text):
+            for group in filter(None, match.groups()):
+                reference = parse_doc_number(group) or group.strip()
+                if reference not in found:
+                    found.append(reference)
+    return found
 
 
 # --- language ----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rag.embedding.base import Embedder
 from rag.errors import EmptyIndexError, UnknownDocumentError
+from rag.filters import Filter
 from rag.followup import Rewriter, make_rewriter
 from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
@@ -20,7 +21,8 @@ from rag.ingest import IngestReport
 from rag.question import analyse_question
 from rag.retrieve import RetrievalResult, Retriever
 from rag.settings import Settings
-from rag.types import Answer, Stage, Turn
+from rag.supersede import LatestWord
+from rag.types import Answer, Citation, Passage, Stage, Turn
 
 
 def open_knowledge_base(
@@ -97,6 +99,7 @@ class Assistant:
         self.generator = generator or make_generator(settings, kb, self.evidence)
         self.rewriter = rewriter or make_rewriter(self.generator)
         self.verifier = verifier or make_verifier(settings, kb, self.evidence)
+        self.latest_word = LatestWord(kb, self.retriever)  # notes on repealed documents (post-step)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -106,7 +109,13 @@ class Assistant:
         return self.kb.ingest(paths or list(self.settings.corpus), prune=prune)
 
     def search(
-        self, question: str, *, k: int | None = None, mode: str | None = None, doc_ids: set[str] | None = None
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+        doc_ids: set[str] | None = None,
+        where: Filter | None = None,
     ) -> RetrievalResult:
         with self.kb.reading():  # another process's ingest is seen, and never seen half-done
             if self.kb.store.count() == 0:
@@ -119,7 +128,9 @@ class Assistant:
                     f"no such document in knowledge base '{self.settings.collection}': {', '.join(unknown)}"
                     " (`rag docs` lists them)"
                 )
-            return self.retriever.retrieve(question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids)
+            return self.retriever.retrieve(
+                question, k=k or self.settings.top_k, mode=mode, doc_ids=doc_ids, where=where
+            )
 
     def ask(
         self,
@@ -130,12 +141,15 @@ class Assistant:
         doc_ids: set[str] | None = None,
         depth: int | None = None,
         history: Sequence[Turn] = (),
+        where: Filter | None = None,
     ) -> Answer:
         """Retrieve ``max(depth, k)`` passages and answer from the first ``k``; the Answer carries
         all retrieved passages (the eval harness scores hit@10 while the answer uses top_k).
         ``history`` holds the earlier turns of a conversation, for follow-up questions."""
         answer: Answer | None = None
-        for event in self.ask_stream(question, k=k, mode=mode, doc_ids=doc_ids, depth=depth, history=history):
+        for event in self.ask_stream(
+            question, k=k, mode=mode, doc_ids=doc_ids, depth=depth, history=history, where=where
+        ):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
@@ -150,6 +164,7 @@ class Assistant:
         doc_ids: set[str] | None = None,
         depth: int | None = None,
         history: Sequence[Turn] = (),
+        where: Filter | None = None,
     ) -> Iterator[str | Stage | Answer]:
         """Yield pieces of the answer text as they are produced, then the final Answer (whose
         text may differ from the streamed pieces once citations are verified); a ``Stage`` is
@@ -172,7 +187,7 @@ class Assistant:
         if history:
             timings["rewrite"] = time.perf_counter() - started
         started = time.perf_counter()
-        retrieved = self.search(standalone, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids)
+        retrieved = self.search(standalone, k=max(k, depth or 0), mode=mode, doc_ids=doc_ids, where=where)
         timings["retrieve"] = time.perf_counter() - started
         passages = retrieved.passages[:k]
         yield Stage("answering")
@@ -192,7 +207,12 @@ class Assistant:
         if self.verifier is not None:
             yield Stage("verifying")
             started = time.perf_counter()
-            answer = self.verifier.verify(answer, passages, required=self._subject_of(question, standalone))
+            subject = self._subject_of(question, standalone)
+            answer = (
+                self.verifier.verify(answer, passages, required=subject)
+                if subject
+                else self.verifier.verify(answer, passages)
+            )
             timings["verify"] = time.perf_counter() - started
         if stream is None:
             yield from _pieces(answer.text)
@@ -200,13 +220,15 @@ class Assistant:
         timings["total"] = sum(
             timings[key] for key in ("rewrite", "retrieve", "generate", "verify") if key in timings
         )
-        yield replace(
+        final = replace(
             answer,
+            citations=_with_document_facts(answer.citations, retrieved.passages),
             question=question,
             rewritten_question=standalone if standalone != question else None,
             passages=retrieved.passages,
             timings=timings,
         )
+        yield self.latest_word.apply(final, standalone)
 
     def _subject_of(self, question: str, standalone: str) -> tuple[str, ...]:
         """What a rewritten follow-up itself names ("成都" of "那成都呢？"): the evidence must be
@@ -215,6 +237,17 @@ class Assistant:
             return ()
         terms = analyse_question(question).terms
         return tuple(t for t in terms if len(t) >= 2 and self.kb.keyword.known(t))
+
+
+def _with_document_facts(citations: list[Citation], passages: list[Passage]) -> list[Citation]:
+    """Citations with their document's number and issuer, from the passage each cites."""
+    by_chunk = {p.chunk_id: p for p in passages}
+    return [
+        replace(c, doc_number=c.doc_number or p.doc_number, issuer=c.issuer or p.issuer)
+        if (p := by_chunk.get(c.chunk_id))
+        else c
+        for c in citations
+    ]
 
 
 _SENTENCE_PIECE = re.compile(r".+?(?:[。！？；!?;]+|\.(?=\s|\Z)|(?=\n)|\Z)(?:\s*\[\d{1,3}\])*\s*", re.S)

@@ -9,9 +9,11 @@ barely at all.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 
+from rag.filters import Filter
 from rag.index import KnowledgeBase
 from rag.settings import RETRIEVAL_MODES
 from rag.textnorm import detect_language
@@ -43,10 +45,20 @@ class Retriever:
             raise ValueError(f"cross_lingual_offset must be within [0, 0.5); got {cross_lingual_offset}")
         self.kb, self.mode, self.candidates, self.rrf_k = kb, mode, candidates, rrf_k
         self.cross_lingual_offset = cross_lingual_offset
+        self._filter_cache: dict[str, tuple[tuple, set[str]]] = {}
 
     def retrieve(
-        self, question: str, *, k: int = 5, mode: str | None = None, doc_ids: set[str] | None = None
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        mode: str | None = None,
+        doc_ids: set[str] | None = None,
+        where: Filter | None = None,
     ) -> RetrievalResult:
+        """The ``k`` best passages; ``doc_ids`` and ``where`` (document metadata) restrict both
+        rankings before they are cut: Chroma searches inside the where clause, the keyword index
+        inside the documents that match it."""
         mode = mode or self.mode
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"mode must be one of {RETRIEVAL_MODES}; got {mode!r}")
@@ -54,6 +66,12 @@ class Retriever:
             raise ValueError(f"k must be at least 1; got {k}")
         pool = max(self.candidates, k)
         timings: dict[str, float] = {}
+        clause = where.chroma_where() if where is not None else None
+        if clause is not None:
+            matching = self._matching_documents(clause)
+            doc_ids = matching if doc_ids is None else set(doc_ids) & matching
+            if not doc_ids:
+                return RetrievalResult([], timings)
         dense: list[tuple[StoredChunk, float]] = []
         keyword: list[tuple[str, float, float]] = []
         if mode in ("hybrid", "dense"):
@@ -61,7 +79,7 @@ class Retriever:
             vector = self.kb.embedder.embed_query(question)
             timings["embed_query"] = time.perf_counter() - started
             started = time.perf_counter()
-            dense = self._dense(vector, question, pool, doc_ids)
+            dense = self._dense(vector, question, pool, doc_ids, clause)
             timings["dense"] = time.perf_counter() - started
         if mode in ("hybrid", "keyword"):
             started = time.perf_counter()
@@ -72,8 +90,19 @@ class Retriever:
         timings["fuse"] = time.perf_counter() - started
         return RetrievalResult(passages, timings)
 
+    def _matching_documents(self, clause: dict) -> set[str]:
+        """The documents inside a where clause, cached until the index changes."""
+        key = json.dumps(clause, sort_keys=True, ensure_ascii=False)
+        state = (self.kb.store.count(), getattr(self.kb, "_seen", None))
+        cached = self._filter_cache.get(key)
+        if cached is None or cached[0] != state:
+            if len(self._filter_cache) > 64:
+                self._filter_cache.clear()
+            cached = self._filter_cache[key] = (state, self.kb.store.doc_ids_where(clause))
+        return set(cached[1])
+
     def _dense(
-        self, vector, question: str, pool: int, doc_ids: set[str] | None
+        self, vector, question: str, pool: int, doc_ids: set[str] | None, where: dict | None = None
     ) -> list[tuple[StoredChunk, float]]:
         """One dense ranking; for an English question, Chinese passages get ``cross_lingual_offset``.
 
@@ -89,10 +118,12 @@ class Retriever:
         merged = {
             chunk.chunk_id: (chunk, sim)
             for chunk, sim in self.kb.store.search(
-                vector, k=pool, doc_ids=doc_ids, script=other, script_offsets=offsets
+                vector, k=pool, doc_ids=doc_ids, script=other, script_offsets=offsets, where=where
             )
         }
-        for chunk, sim in self.kb.store.search(vector, k=pool, doc_ids=doc_ids, script_offsets=offsets):
+        for chunk, sim in self.kb.store.search(
+            vector, k=pool, doc_ids=doc_ids, script_offsets=offsets, where=where
+        ):
             if chunk.chunk_id not in merged or sim > merged[chunk.chunk_id][1]:
                 merged[chunk.chunk_id] = (chunk, sim)
         return sorted(merged.values(), key=lambda pair: -pair[1])[:pool]
@@ -150,8 +181,20 @@ def _passage(
         date=meta.get("date"),
         doc_number=meta.get("doc_number"),
         source_path=meta.get("source_path", ""),
+        issuer=meta.get("issuer"),
+        doc_type=meta.get("doc_type"),
         score=score,
         dense_similarity=similarity,
         dense_rank=dense_rank,
         keyword_rank=keyword_rank,
+        ocr_confidence=meta.get("ocr_confidence"),
+        doubtful=_doubtful(meta.get("ocr_doubtful")),
     )
+
+
+def _doubtful(stored: str | None) -> tuple[tuple[int, int, float], ...]:
+    """The doubtful OCR lines a chunk's metadata lists (a JSON list of [start, end, confidence])."""
+    try:
+        return tuple((int(s), int(e), float(c)) for s, e, c in json.loads(stored)) if stored else ()
+    except (ValueError, TypeError):
+        return ()

@@ -71,6 +71,9 @@ class Settings:
     max_question_chars: int = 4000
     max_request_kb: int = 512  # request bodies of `rag api` and the UI (uploads: max_upload_mb)
     login_max_failures: int = 5  # failed logins / API keys per client address per minute
+    # Scanned PDFs and images (the [ocr] extra): read by OCR; lines under this confidence are marked.
+    ocr: bool = True
+    ocr_low_confidence: float = 0.9
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
     chroma_port: int = 8000
     progress: bool = True
@@ -128,6 +131,8 @@ class Settings:
             raise ConfigError(
                 f"abstain_below must be a probability within [0, 1]; got {self.abstain_below!r}"
             )
+        if not 0 <= self.ocr_low_confidence <= 1:
+            raise ConfigError(f"ocr_low_confidence must be within [0, 1]; got {self.ocr_low_confidence!r}")
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
         if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:

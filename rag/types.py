@@ -15,6 +15,11 @@ class DocumentMeta:
     doc_number: str | None = None  # e.g. 川办函〔2020〕31号
     source: str | None = None  # publisher or outlet
     language: str | None = None  # zh-Hans, zh-Hant, en, or "zh-Hans+en" for bilingual texts
+    issuer: str | None = None  # 发文机关, e.g. 四川省人民政府办公厅
+    doc_type: str | None = None  # 通知, 意见, 办法, 规划, 方案, 通报, … or 新闻
+    region: str | None = None  # 四川省, 成都市, …
+    effective_date: str | None = None  # ISO date the document takes effect (自…起施行)
+    supersedes: str | None = None  # titles / numbers of documents it repeals, joined by "；"
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class Document:
     sha256: str  # of the raw file bytes: the change detector for re-ingest
     text: str
     meta: DocumentMeta = field(default_factory=DocumentMeta)
+    # Lines read by OCR (scanned pages), each with its recognition confidence; empty otherwise.
+    ocr_lines: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,16 @@ class Passage:
     date: str | None = None
     doc_number: str | None = None
     source_path: str = ""
+    issuer: str | None = None  # 发文机关
+    doc_type: str | None = None
     score: float = 0.0
     dense_similarity: float | None = None  # cosine to the question, when dense retrieval ran
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    # Read by OCR: the lowest line confidence, and (start, end, confidence) of doubtful lines.
+    ocr_confidence: float | None = None
+    doubtful: tuple[tuple[int, int, float], ...] = ()
+    superseded_by: str | None = None  # doc_id of a newer document that repeals this one
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,6 +101,9 @@ class Citation:
     # Offsets within ``passage`` of what answers the question inside the cited span (the figure
     # "49个", the date, the list items), for the UI to mark; empty when none was singled out.
     highlights: tuple[tuple[int, int], ...] = ()
+    # The document's facts a citation shows beside its title and date.
+    doc_number: str | None = None
+    issuer: str | None = None
 
     @classmethod
     def of_span(
@@ -107,6 +123,8 @@ class Citation:
             doc_start=passage.start + start,
             doc_end=passage.start + end,
             highlights=tuple(highlights),
+            doc_number=passage.doc_number,
+            issuer=passage.issuer,
         )
 
     @property

@@ -71,7 +71,7 @@ def test_a_missing_extra_is_one_line_naming_it(monkeypatch):
     ):
         require_extra("rag serve")
     require_extra("rag api")  # fastapi is there
-    assert set(EXTRAS) == {"rag serve", "rag api", "rag mcp"}
+    assert set(EXTRAS) == {"rag serve", "rag api", "rag mcp", "OCR"}
 
 
 BLOCKER = """

@@ -148,7 +148,7 @@ class Outputs:
 
 
 def _wire_chat(h: Handlers, p: Page, chat: dict, new: gr.Button, out: Outputs) -> None:
-    ask_inputs = [p.question, p.session, p.collection, p.top_k, p.mode, p.doc_filter]
+    ask_inputs = [p.question, p.session, p.collection, p.top_k, p.mode, p.doc_filter, chat["meta_filter"]]
     queued = {"outputs": [p.session, p.question, p.live, p.stop], "concurrency_limit": None, **QUIET}
     answer = {
         "fn": h.answer,
@@ -270,6 +270,9 @@ def _chat_tab(settings: Settings) -> dict:
                     )
                 doc_filter = gr.Dropdown(choices=[], value=[], multiselect=True, label=strings.FILTER_LABEL)
                 clear_filter = gr.Button(strings.CLEAR_FILTER, size="sm")
+                meta_filter = gr.Textbox(
+                    label=strings.META_FILTER_LABEL, placeholder=strings.META_FILTER_PLACEHOLDER, max_lines=1
+                )
             with gr.Column(elem_id="chat-scroll"):
                 conversation = gr.HTML(welcome(), elem_id="conversation", js_on_load=theme.CHAT_JS)
                 live = gr.HTML("", elem_id="live", js_on_load=theme.CHAT_JS)
@@ -300,6 +303,7 @@ def _chat_tab(settings: Settings) -> dict:
         "mode": mode,
         "doc_filter": doc_filter,
         "clear_filter": clear_filter,
+        "meta_filter": meta_filter,
         "conversation": conversation,
         "live": live,
         "active": active,

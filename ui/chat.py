@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag.errors import EmptyIndexError, IndexMismatchError, RagError
+from rag.filters import Filter, make_filter
 from rag.generate.markers import strip_reference_list
 from rag.pipeline import Assistant
 from rag.settings import RETRIEVAL_MODES
@@ -34,24 +35,38 @@ class AskOptions:
     k: int
     mode: str
     doc_ids: tuple[str, ...] = ()
+    where: str = ""  # a document-facts filter (rag/filters.py): "issuer=…; since=2020"
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= MAX_TOP_K:
             raise ValueError(strings.bad_top_k(self.k, MAX_TOP_K))
         if self.mode not in RETRIEVAL_MODES:
             raise ValueError(strings.bad_mode(self.mode, RETRIEVAL_MODES))
+        self.filter()  # a bad filter is refused when the question is asked
+
+    def filter(self) -> Filter | None:
+        try:
+            built = make_filter(where=[self.where]) if self.where.strip() else None
+        except ValueError as exc:
+            raise ValueError(strings.bad_filter(self.where, str(exc))) from None
+        return None if built is None or built.empty else built
 
     @classmethod
-    def from_inputs(cls, k: object, mode: object, doc_ids: Sequence[str] | None) -> AskOptions:
+    def from_inputs(
+        cls, k: object, mode: object, doc_ids: Sequence[str] | None, where: str | None = None
+    ) -> AskOptions:
         try:
             number = int(k)  # type: ignore[call-overload]
         except (TypeError, ValueError):
             raise ValueError(strings.bad_top_k(k, MAX_TOP_K)) from None
-        return cls(k=number, mode=str(mode), doc_ids=tuple(sorted(doc_ids or ())))
+        return cls(
+            k=number, mode=str(mode), doc_ids=tuple(sorted(doc_ids or ())), where=(where or "").strip()
+        )
 
     def describe(self, generator: str) -> str:
         docs = f" · {len(self.doc_ids)} docs: {', '.join(self.doc_ids)}" if self.doc_ids else ""
-        return f"{self.mode} · top-{self.k}{docs} · {generator}"
+        facts = f" · {self.where}" if self.where else ""
+        return f"{self.mode} · top-{self.k}{docs}{facts} · {generator}"
 
 
 @dataclass(frozen=True)
@@ -248,12 +263,14 @@ def exchange(
     answer: Answer | None = None
     try:
         assistant = assistant_for()
+        where = pending.options.filter()
         stream = assistant.ask_stream(
             pending.question,
             k=pending.options.k,
             mode=pending.options.mode,
             doc_ids=set(pending.options.doc_ids) or None,
             history=session.history(),
+            **({"where": where} if where is not None else {}),
         )
         with contextlib.closing(stream):
             for event in stream:

@@ -153,13 +153,14 @@ class Handlers:
         top_k: float,
         mode: str,
         doc_ids: list[str] | None,
+        where: str | None = None,
     ) -> Outputs:
         """Queue a question (answered by :meth:`answer`, which runs next); the box is cleared now,
         so what is typed while the answer is written stays there."""
         p = self.p
         session = self._session(session, collection)
         try:
-            options = AskOptions.from_inputs(top_k, mode, doc_ids)
+            options = AskOptions.from_inputs(top_k, mode, doc_ids, where)
             session.enqueue(question or "", options)
         except ValueError as exc:
             warn(str(exc))
@@ -178,9 +179,11 @@ class Handlers:
         top_k: float,
         mode: str,
         doc_ids: list[str] | None,
+        where: str | None,
         evt: gr.EventData,
     ) -> Outputs:
-        out = self.enqueue(str(getattr(evt, "question", "")), session, collection, top_k, mode, doc_ids)
+        question = str(getattr(evt, "question", ""))
+        out = self.enqueue(question, session, collection, top_k, mode, doc_ids, where)
         out.pop(self.p.question, None)  # an example leaves what the user was typing alone
         return out
 
@@ -227,11 +230,12 @@ class Handlers:
         top_k: float = 5,
         mode: str = "hybrid",
         doc_ids: list[str] | None = None,
+        where: str | None = None,
     ) -> tuple[str, str]:
         """One question, answered in a conversation of its own: (the answer's HTML, its sources' HTML)."""
         session = ChatSession(collection)
         try:
-            session.enqueue(question or "", AskOptions.from_inputs(top_k, mode, doc_ids))
+            session.enqueue(question or "", AskOptions.from_inputs(top_k, mode, doc_ids, where))
         except ValueError as exc:
             return render_error(str(exc)), sources.placeholder()
         for _ in drain(

@@ -2,8 +2,9 @@
 span marked so the page can scroll to it. No gradio here.
 
 The text is the document's file loaded and cleaned again when the file is still the one indexed
-(same hash), so offsets of citations (``Citation.doc_start``) point into it exactly; otherwise it
-is pieced together from the indexed chunks (headings between chunks are then missing).
+(same hash), so offsets of citations (``Citation.doc_start``) point into it exactly; otherwise (and
+for scanned documents, not read by OCR again) it is pieced together from the indexed chunks
+(headings between chunks are then missing).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rag.errors import LoadError
 from rag.index import KnowledgeBase
 from rag.ingest import file_sha256
 from rag.load import load_document
+from rag.supersede import series
 from ui import strings
 from ui.render import esc, text_html
 from ui.sources import where
@@ -38,6 +40,9 @@ class DocumentView:
     text: str
     chunks: list[ChunkPlace]
     exact: bool  # the text is the cleaned file (False: pieced together from chunks)
+    # The documents that repeal or were repealed by this one (rag.supersede.series), by date:
+    # (doc_id, title, date, doc_id of its replacement or "").
+    series: tuple[tuple[str, str, str, str], ...] = ()
 
     def outline(self) -> list[tuple[str, int]]:
         """(section path, position of its first chunk), in document order, each section once."""
@@ -50,7 +55,8 @@ class DocumentView:
 
 def load_view(kb: KnowledgeBase, doc_id: str) -> DocumentView:
     """The document ``doc_id`` of ``kb``; ValueError (in both languages) if it is not there."""
-    stored = kb.registry().get(doc_id)
+    registry = kb.registry()
+    stored = registry.get(doc_id)
     if not stored:
         raise ValueError(strings.no_such_document(doc_id))
     primary = [c for c in stored if not c.chunk_id.endswith("#en")]
@@ -67,7 +73,10 @@ def load_view(kb: KnowledgeBase, doc_id: str) -> DocumentView:
         ),
         key=lambda c: (c.start, c.position),
     )
-    text, exact = _cleaned_file(meta.get("source_path", ""), meta.get("doc_sha256", "")), True
+    # a scanned document is not read by OCR again (seconds a page): its chunks give the text
+    scanned = any("ocr_confidence" in c.metadata for c in primary)
+    text = None if scanned else _cleaned_file(meta.get("source_path", ""), meta.get("doc_sha256", ""))
+    exact = True
     if text is None:
         text, exact = _from_chunks(kb, [c.chunk_id for c in primary], chunks), False
     return DocumentView(
@@ -78,6 +87,14 @@ def load_view(kb: KnowledgeBase, doc_id: str) -> DocumentView:
         text=text,
         chunks=chunks,
         exact=exact,
+        series=_series(doc_id, {d: records[0].metadata for d, records in registry.items() if records}),
+    )
+
+
+def _series(doc_id: str, documents: dict[str, dict]) -> tuple[tuple[str, str, str, str], ...]:
+    return tuple(
+        (d, documents[d].get("title") or d, documents[d].get("date") or "", newer or "")
+        for d, newer in series(doc_id, documents)
     )
 
 
@@ -114,6 +131,7 @@ def render_preview(
         for section, pos in view.outline()
     )
     notice = "" if view.exact else f'<p class="preview-notice">{esc(strings.PREVIEW_FROM_CHUNKS)}</p>'
+    notice += _series_html(view)
     return (
         f'<div class="doc-preview" data-doc-id="{esc(view.doc_id)}" data-request="{request}">'
         f'<header class="preview-head"><div class="preview-title">{esc(view.title)}</div>'
@@ -126,6 +144,21 @@ def render_preview(
         )
         + f'<div class="preview-text">{_body(view, span)}</div></div>'
     )
+
+
+def _series_html(view: DocumentView) -> str:
+    """The document's series as a timeline: date, title, in force or superseded; this one marked."""
+    items = []
+    for doc_id, title, date, newer in view.series:
+        state = strings.SERIES_SUPERSEDED if newer else strings.SERIES_CURRENT
+        here = ' aria-current="true" class="series-this"' if doc_id == view.doc_id else ""
+        items.append(
+            f'<li data-doc-id="{esc(doc_id)}"{here}><span class="meta-item">{esc(date or "—")}</span> '
+            f'{esc(title)} <span class="series-state{" superseded" if newer else ""}">{esc(state)}</span></li>'
+        )
+    if not items:
+        return ""
+    return f'<details class="preview-series" open><summary>{esc(strings.SERIES)}</summary><ol>{"".join(items)}</ol></details>'
 
 
 def _body(view: DocumentView, span: tuple[int, int] | None) -> str:

@@ -6,8 +6,10 @@ No gradio here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from rag.tables import Cell, parse_row
 from rag.types import Answer, Citation, Passage
 from ui import strings
 from ui.render import esc, text_html
@@ -31,14 +33,21 @@ def where(title: str | None, section: str, fallback: str = "") -> str:
     return " › ".join(p for p in parts if p)
 
 
-def highlight(text: str, spans: Sequence[Span], strong: Sequence[tuple[int, int]] = ()) -> str:
-    """``text`` escaped; each run of text cited by the same markers is one ``<mark data-n>``, and
-    ``strong`` spans (the answer's own figures) are ``<strong>`` inside it."""
+def highlight(
+    text: str,
+    spans: Sequence[Span],
+    strong: Sequence[tuple[int, int]] = (),
+    doubtful: Sequence[tuple[int, int, float]] = (),
+) -> str:
+    """``text`` escaped; each run of text cited by the same markers is one ``<mark data-n>``,
+    ``strong`` spans (the answer's own figures) are ``<strong>`` inside it, and ``doubtful`` spans
+    (OCR lines of low confidence) are ``<span class="ocr-doubtful">``."""
     size = len(text)
     clean = [(max(0, s), min(size, e), n) for s, e, n in spans if min(size, e) > max(0, s)]
     bold = [(max(0, s), min(size, e)) for s, e in strong if min(size, e) > max(0, s)]
+    unsure = [(max(0, s), min(size, e), c) for s, e, c in doubtful if min(size, e) > max(0, s)]
     bounds = sorted(
-        {0, size, *(x for s, e, _ in clean for x in (s, e)), *(x for s, e in bold for x in (s, e))}
+        {0, size, *(x for s, e, _ in clean + unsure for x in (s, e)), *(x for s, e in bold for x in (s, e))}
     )
     out: list[str] = []
     open_ns: tuple[int, ...] = ()
@@ -53,10 +62,74 @@ def highlight(text: str, spans: Sequence[Span], strong: Sequence[tuple[int, int]
         piece = text_html(text[start:end])
         if ns and any(s <= start and end <= e for s, e in bold):
             piece = f'<strong class="answer-span">{piece}</strong>'
+        low = [c for s, e, c in unsure if s <= start and end <= e]
+        if low:
+            label = esc(f"{strings.OCR_DOUBTFUL} {min(low):.2f}")
+            piece = f'<span class="ocr-doubtful" title="{label}">{piece}</span>'
         out.append(piece)
     if open_ns:
         out.append("</mark>")
     return "".join(out)
+
+
+def passage_html(
+    text: str,
+    spans: Sequence[Span] = (),
+    strong: Sequence[tuple[int, int]] = (),
+    doubtful: Sequence[tuple[int, int, float]] = (),
+) -> str:
+    """:func:`highlight` of the passage, with runs of table rows (``rag.tables``) drawn as tables:
+    the header once, each row's values in cells, cited spans marked inside them."""
+
+    def part(a: int, b: int) -> str:
+        def shift(items):
+            return [(s - a, e - a, *rest) for s, e, *rest in items]
+
+        return highlight(text[a:b], shift(spans), shift(strong), shift(doubtful))
+
+    out: list[str] = []
+    cursor = 0
+    for run in _table_runs(text):
+        before_end = run[0][0]
+        while before_end > cursor and text[before_end - 1].isspace():
+            before_end -= 1
+        if before_end > cursor:
+            out.append(part(cursor, before_end))
+        keys = [cell.key for cell in run[0][1]]
+        head = "".join(f"<th>{esc(k)}</th>" for k in keys) if any(keys) else ""
+        body = "".join(
+            "<tr>" + "".join(f"<td>{part(at + c.start, at + c.end)}</td>" for c in cells) + "</tr>"
+            for at, cells in run
+        )
+        out.append(
+            f'<table class="passage-table">{f"<thead><tr>{head}</tr></thead>" if head else ""}'
+            f"<tbody>{body}</tbody></table>"
+        )
+        cursor = run[-1][0] + run[-1][1][-1].end
+        while cursor < len(text) and text[cursor].isspace():
+            cursor += 1
+    if cursor < len(text) or not out:
+        out.append(part(cursor, len(text)))
+    return "".join(out)
+
+
+def _table_runs(text: str) -> list[list[tuple[int, list[Cell]]]]:
+    """Consecutive row lines with the same headers: ``(line start, cells)`` per row."""
+    runs: list[list[tuple[int, list[Cell]]]] = []
+    last_end = -1
+    for match in re.finditer(r"[^\n]+", text):
+        cells = parse_row(match.group())
+        if cells is None:
+            last_end = -1
+            continue
+        keys = [c.key for c in cells]
+        joined = runs and last_end >= 0 and not text[last_end : match.start()].strip()
+        if joined and [c.key for c in runs[-1][0][1]] == keys:
+            runs[-1].append((match.start(), cells))
+        else:
+            runs.append([(match.start(), cells)])
+        last_end = match.end()
+    return runs
 
 
 def passage_card(
@@ -74,8 +147,17 @@ def passage_card(
     if rank is not None and not numbers:
         badges = f'<span class="badge badge-rank">#{rank}</span>'
     meta = "".join(
-        f'<span class="meta-item">{esc(x)}</span>' for x in (passage.date, passage.doc_number) if x
+        f'<span class="meta-item">{esc(x)}</span>'
+        for x in (passage.issuer, passage.doc_type, passage.date, passage.doc_number)
+        if x
     )
+    if passage.superseded_by:
+        meta += (
+            f'<span class="meta-item superseded" data-newer="{esc(passage.superseded_by)}">'
+            f"{esc(strings.SUPERSEDED)} {esc(passage.superseded_by)}</span>"
+        )
+    if passage.ocr_confidence is not None:
+        meta += f'<span class="meta-item ocr-badge">{strings.OCR_BADGE} {passage.ocr_confidence:.2f}</span>'
     section = (
         f'<div class="card-section">{esc(where(None, passage.section))}</div>' if passage.section else ""
     )
@@ -87,7 +169,7 @@ def passage_card(
         f'data-chunk-id="{esc(passage.chunk_id)}" data-n="{" ".join(map(str, numbers))}">'
         f'<header class="card-head">{badges}<span class="card-title">{esc(passage.title or passage.doc_id)}</span></header>'
         f'<div class="card-meta">{meta}</div>{section}'
-        f'<div class="card-text">{highlight(passage.text, spans, strong)}</div>'
+        f'<div class="card-text">{passage_html(passage.text, spans, strong, passage.doubtful)}</div>'
         f'<button type="button" class="read-doc" data-doc-id="{esc(passage.doc_id)}" data-start="{start}" '
         f'data-end="{end}">{esc(read_label)} →</button>'
         "</article>"

@@ -173,5 +173,11 @@ def answer_from_dict(data: dict[str, Any]) -> Answer:
         citations.append(Citation(**values))
     values = _known(Answer, {**data, "text": data.get("answer", "")})
     values["citations"] = citations
-    values["passages"] = [Passage(**_known(Passage, p)) for p in data.get("passages", [])]
+    values["passages"] = [_passage_from_dict(p) for p in data.get("passages", [])]
     return Answer(**values)
+
+
+def _passage_from_dict(data: dict[str, Any]) -> Passage:
+    values = _known(Passage, data)
+    values["doubtful"] = tuple(tuple(span) for span in values.get("doubtful", ()))
+    return Passage(**values)

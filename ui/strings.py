@@ -65,6 +65,8 @@ MODE_SHORT = {"hybrid": "混合 hybrid", "dense": "语义 meaning", "keyword": "
 FILTER_LABEL = "只在这些文档中检索 Only search these documents"
 FILTER_ALL = "全部文档 all documents"
 CLEAR_FILTER = "✕ 清除筛选 Clear filter"
+META_FILTER_LABEL = "按文档信息筛选 Filter by document facts"
+META_FILTER_PLACEHOLDER = "issuer=四川省人民政府办公厅; type=通知|意见; since=2020-01-01; until=2021"
 GENERATOR_LABEL = "回答方式 Answers"
 GENERATOR_FROM_CONFIG = "（由配置决定 · set in the configuration）"
 
@@ -114,6 +116,12 @@ SOURCES_TITLE = "来源 Sources"
 SOURCES_HINT_ZH = "回答引用的段落会显示在这里；点击回答中的 [n] 可定位到对应原文。"
 SOURCES_HINT_EN = "Passages cited by an answer appear here; click an [n] marker to jump to its source."
 READ_DOCUMENT = "阅读全文 Read document"
+OCR_DOUBTFUL = "识别置信度低，请核对原件 Low OCR confidence: check the original"  # + " 0.62"
+OCR_BADGE = "OCR"
+SUPERSEDED = "已废止或被替代 Superseded by"  # + the newer document's id
+SERIES = "文件沿革 Document series"
+SERIES_SUPERSEDED = "已废止 superseded"
+SERIES_CURRENT = "现行 in force"
 CLOSE = "✕ 关闭 Close"
 OUTLINE = "目录 Outline"
 CHUNK = "段 chunk"
@@ -243,6 +251,10 @@ def skipped(path: str, reason: str) -> str:
 
 def bad_top_k(value: object, most: int) -> str:
     return f"段落数需为 1–{most} 的整数 top-k must be a whole number between 1 and {most}; got {value!r}"
+
+
+def bad_filter(value: object, reason: str) -> str:
+    return f"筛选条件有误 invalid filter {value!r}: {reason}"
 
 
 def bad_mode(value: object, modes: tuple[str, ...]) -> str:

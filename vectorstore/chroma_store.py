@@ -176,6 +176,11 @@ class ChromaStore:
         got = self._collection.get(include=["metadatas"])
         return [StoredChunk(i, "", m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
 
+    def doc_ids_where(self, where: dict[str, Any]) -> set[str]:
+        """The documents with a record matching a Chroma ``where`` clause (metadata only)."""
+        got = self._collection.get(where=where, include=["metadatas"])
+        return {(m or {}).get("doc_id", "") for m in got["metadatas"]} - {""}
+
     def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
         if not chunk_ids:
             return []
@@ -222,10 +227,12 @@ class ChromaStore:
         doc_ids: set[str] | None = None,
         script: str | None = None,
         script_offsets: dict[str, float] | None = None,
+        where: dict[str, Any] | None = None,
     ) -> list[tuple[StoredChunk, float]]:
         """Nearest chunks with cosine similarity, best first; optionally only one script ("zh", "en").
 
-        ``script_offsets`` adds a per-script constant to the similarity before ranking."""
+        ``script_offsets`` adds a per-script constant to the similarity before ranking; ``where``
+        (a Chroma clause on record metadata) is searched inside, not applied to the results."""
         if self.count() == 0:
             return []
         clauses: list[dict[str, Any]] = []
@@ -233,6 +240,8 @@ class ChromaStore:
             clauses.append({"doc_id": {"$in": sorted(doc_ids)}})
         if script:
             clauses.append({"script": script})
+        if where:
+            clauses.append(where)
         where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         got = self._collection.query(
             query_embeddings=[query_vector.tolist()],

@@ -38,7 +38,7 @@ def claim_of(rows: CaseRows) -> str:
 
 
 def pair_scores(claim: str, passage_text: str, embedder: Embedder, idf) -> tuple[float, float]:
-    source = Source(text=passage_text, start=0, meta={}, embedder=embedder)
+    source = Source.of_text(passage_text, embedder)
     terms = query_term_sets(claim)
     covered = coverage(terms, source.folded_text.__contains__, idf)
     query = embedder.embed_query(claim)

@@ -34,6 +34,7 @@ from rag.errors import (
     RagError,
     UnknownDocumentError,
 )
+from rag.filters import filter_from_request
 from rag.generate.markers import strip_reference_list
 from rag.pipeline import Assistant
 from rag.pool import AssistantPool
@@ -139,6 +140,7 @@ def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAP
                     f"{settings.max_question_chars:,} (max_question_chars)"
                 )
             options = {"k": body.k, "mode": body.mode, "doc_ids": set(body.doc_ids) if body.doc_ids else None}
+            options["where"] = filter_from_request(body.filter)
             if not body.stream:
                 with answering:
                     answer = assistant.ask(question, history=history, **options)

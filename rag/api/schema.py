@@ -31,7 +31,7 @@ class ChatMessage(BaseModel):
 
 class ChatRequest(BaseModel):
     """A chat-completions request. Sampling options (temperature, max_tokens, ...) are accepted
-    and ignored; ``k``, ``mode`` and ``doc_ids`` are retrieval options of this server."""
+    and ignored; ``k``, ``mode``, ``doc_ids`` and ``filter`` are retrieval options of this server."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -41,6 +41,8 @@ class ChatRequest(BaseModel):
     k: int | None = Field(default=None, ge=1, le=50)
     mode: str | None = Field(default=None, pattern="^(hybrid|dense|keyword)$")
     doc_ids: list[str] | None = None
+    # document metadata filter (rag/filters.py): {"issuer": "…", "type": ["通知"], "since": "2020"}
+    filter: dict[str, Any] | None = None
 
 
 def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:

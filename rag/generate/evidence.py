@@ -30,27 +30,40 @@ class Source:
     """A passage as verification sees it: its sentences (without planted instructions), facts, and
     embeddings computed when first needed."""
 
-    def __init__(self, *, text: str, start: int, meta: dict, embedder: Embedder) -> None:
-        self.text, self.start, self.meta, self.embedder = text, start, meta, embedder
+    def __init__(self, passage: Passage, embedder: Embedder) -> None:
+        self.passage, self.embedder = passage, embedder
+        self.text, self.start = passage.text, passage.start
+        text = passage.text
         spans = sentence_spans(text) or [(0, len(text))]
         self.instructions = [s for s in spans if INSTRUCTION.search(text[s[0] : s[1]])]
         self.sentences = [s for s in spans if s not in self.instructions] or [(0, 0)]
-        extras = " ".join(str(meta.get(k) or "") for k in ("title", "date", "doc_number", "section"))
+        extras = " ".join(x or "" for x in (passage.title, passage.date, passage.doc_number, passage.section))
         self.evidence = " ".join(text[a:b] for a, b in self.sentences) + "\n" + extras
         self.numbers = evidence_numbers(self.evidence)
 
     @classmethod
-    def of_passage(cls, passage: Passage, embedder: Embedder) -> Source:
-        return cls(text=passage.text, start=passage.start, meta=passage.to_dict(), embedder=embedder)
+    def of_text(cls, text: str, embedder: Embedder) -> Source:
+        """A bare text (no document facts) as a source."""
+        return cls(Passage(chunk_id="", doc_id="", text=text, start=0, end=len(text)), embedder)
 
     @classmethod
     def of_citation(cls, citation: Citation, passage: Passage | None, embedder: Embedder) -> Source:
-        if passage is not None:
-            return cls.of_passage(passage, embedder)
-        meta = {"chunk_id": citation.chunk_id, "doc_id": citation.doc_id, "title": citation.title}
-        meta |= {"date": citation.date, "section": citation.section}
-        start = citation.doc_start - citation.span_start
-        return cls(text=citation.passage, start=start, meta=meta, embedder=embedder)
+        """The cited passage, or, when it was not retrieved, the passage the citation carries."""
+        if passage is None:
+            start = citation.doc_start - citation.span_start
+            passage = Passage(
+                chunk_id=citation.chunk_id,
+                doc_id=citation.doc_id,
+                text=citation.passage,
+                start=start,
+                end=start + len(citation.passage),
+                section=citation.section,
+                title=citation.title,
+                date=citation.date,
+                doc_number=citation.doc_number,
+                issuer=citation.issuer,
+            )
+        return cls(passage, embedder)
 
     @cached_property
     def folded_sentences(self) -> list[str]:
@@ -78,18 +91,4 @@ class Source:
         return self.embedder.embed_passages([self.text[a:b] for a, b in self.instructions])
 
     def citation(self, n: int, span: tuple[int, int], *, highlights: tuple = ()) -> Citation:
-        m = self.meta
-        return Citation(
-            n=n,
-            chunk_id=m.get("chunk_id", ""),
-            doc_id=m.get("doc_id", ""),
-            title=m.get("title"),
-            date=m.get("date"),
-            section=m.get("section") or "",
-            passage=self.text,
-            span_start=span[0],
-            span_end=span[1],
-            doc_start=self.start + span[0],
-            doc_end=self.start + span[1],
-            highlights=tuple(highlights),
-        )
+        return Citation.of_span(n, self.passage, span[0], span[1], highlights=tuple(highlights))

@@ -180,7 +180,7 @@ class _Run:
                 passage = self.by_chunk.get(citation.chunk_id)
                 self._sources[key] = Source.of_citation(citation, passage, self.v.embedder)
             else:
-                self._sources[key] = Source.of_passage(self.passages[int(key[1:])], self.v.embedder)
+                self._sources[key] = Source(self.passages[int(key[1:])], self.v.embedder)
         return self._sources[key]
 
     def query(self, text: str) -> np.ndarray:

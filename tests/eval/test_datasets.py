@@ -380,3 +380,15 @@ def test_rag_eval_runs_the_standard_formats_for_real(tmp_path, xquad, monkeypatc
     beir_metrics = summaries["mini-beir"]["metrics"]
     assert beir_metrics["n"] == 3 and beir_metrics["answer_correct"] is None
     assert beir_metrics["hit@10"] == 1.0 and 0 < beir_metrics["ndcg@10"] <= 1
+
+
+def test_an_item_may_carry_a_filter_and_a_bad_one_names_the_field():
+    from eval.datasets import parse_item
+    from rag.errors import ConfigError
+
+    base = {"id": "x", "question": "q", "lang": "zh-Hans", "doc": None, "evidence": [], "answer": []}
+    base["answerable"] = False
+    assert parse_item(base | {"filter": " type=通知; since=2020 "}, "l1").filter == "type=通知; since=2020"
+    assert parse_item(base, "l1").filter == ""
+    with pytest.raises(ConfigError, match=r"l2: field 'filter': .*'publisher=x'"):
+        parse_item(base | {"filter": "publisher=x"}, "l2")

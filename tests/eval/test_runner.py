@@ -61,3 +61,18 @@ def test_run_dataset_scores_and_judges_every_question(make_kb, corpus_copy):
     assert answered and all(r.metrics["faithfulness"] == 1.0 and r.judged for r in answered)
     assert summary["faithfulness"] == 1.0 and summary["run"]["versions"]["judge"] == "agreeing"
     assert summary["metrics"]["n"] == 3 and set(summary["passed"]) == {"sc-001", "sc-009", "sc-061"}
+
+
+def test_an_items_filter_is_applied_to_its_retrieval(make_kb, corpus_copy):
+    from dataclasses import replace
+
+    item = load_jsonl(DATASETS_DIR / "sichuan.jsonl")[0]  # about document 000 (a 通报)
+    filtered = replace(item, id="sc-001-news", filter="type=新闻")
+    kb = make_kb()
+    assistant = Assistant(kb.settings, kb=kb)
+    results, _ = run_dataset(
+        Dataset("tiny", [item, filtered], [corpus_copy]), kb.settings, assistant=assistant
+    )
+    plain, news = results
+    assert any(r["doc_id"] == item.doc for r in plain.retrieved)
+    assert news.retrieved and all(r["doc_id"][:3] in {"001", "002", "003"} for r in news.retrieved)

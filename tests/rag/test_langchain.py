@@ -39,6 +39,12 @@ def test_the_retriever_returns_documents_with_citation_metadata(kb):
     assert len(only) == 2 and {d.metadata["doc_id"] for d in only} == {"004_8ac6a6207ac107a0"}
     keyword = KnowledgeBaseRetriever(assistant=retriever.assistant, mode="keyword", k=1)
     assert len(keyword.invoke(QUESTION)) == 1
+    from rag.filters import make_filter
+
+    news = KnowledgeBaseRetriever(assistant=retriever.assistant, k=4, where=make_filter(where=["type=新闻"]))
+    assert {d.metadata["doc_id"][:3] for d in news.invoke(QUESTION)} <= {"001", "002", "003"}
+    dated = retriever.invoke(QUESTION, where=make_filter(until="2019"))
+    assert dated and {d.metadata["doc_id"] for d in dated} == {"004_8ac6a6207ac107a0"}
     with pytest.raises(ValueError, match="mode must be one of"):
         KnowledgeBaseRetriever(assistant=retriever.assistant, mode="fuzzy")
 

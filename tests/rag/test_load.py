@@ -121,7 +121,7 @@ def test_html_extracts_readable_paragraphs_without_chrome(tmp_path: Path) -> Non
     assert "为加快发展现代服务业， 现提出如下意见。" in paragraphs
     assert "第一项措施" in paragraphs and "第二项措施" in paragraphs
     assert "第一行\n第二行" in paragraphs
-    assert "项目 金额" in paragraphs
+    assert "项目 | 金额" in paragraphs  # a one-row table: no header to repeat
     for chrome in ("脚本内容", "track", "color", "首页", "政策文件", "版权所有", "成都市人民政府网站"):
         assert chrome not in document.text
     assert document.meta.title == "关于促进服务业发展的意见"
@@ -178,8 +178,7 @@ def test_docx_paragraphs_and_tables(tmp_path: Path) -> None:
         "关于开展服务业集聚区评选的通知",
         "川办函〔2020〕31号",
         "各市(州)人民政府：现将有关事项通知如下。",
-        "项目 | 金额",
-        "集聚区 | 49个",
+        "项目：集聚区 | 金额：49个",  # the header row repeated in each row
         "2020年6月1日",
     ]
     assert document.meta.title == "关于开展服务业集聚区评选的通知"
@@ -210,7 +209,8 @@ def test_pdf_pages_are_joined_by_blank_lines(tmp_path: Path) -> None:
 
 
 def test_supported_extensions() -> None:
-    assert {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"} == SUPPORTED_EXTENSIONS
+    text = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
+    assert text | {".png", ".jpg", ".jpeg", ".tif", ".tiff"} == SUPPORTED_EXTENSIONS  # images: OCR
 
 
 @pytest.mark.parametrize(

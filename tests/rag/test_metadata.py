@@ -19,6 +19,9 @@ EXPECTED = {
         doc_number="川办函〔2020〕31号",
         source="四川省人民政府办公厅",
         language="zh-Hans+en",
+        issuer="四川省人民政府办公厅",
+        doc_type="通报",
+        region="四川省",
     ),
     "001_d78cfde9ab7cdbce.txt": DocumentMeta(
         title="商务厅传达学习习近平总书记来川视察重要指示精神 加快构筑向西开放战略高地和参与国际竞争新基地",
@@ -26,6 +29,7 @@ EXPECTED = {
         doc_number=None,
         source="川观新闻",
         language="zh-Hans+en",
+        doc_type="新闻",
     ),
     "002_6d643657cc6bd2cc.txt": DocumentMeta(
         title="武侯區產業園區高質量發展大會召開",
@@ -33,6 +37,8 @@ EXPECTED = {
         doc_number=None,
         source="中新網四川",
         language="zh-Hant",
+        doc_type="新闻",
+        region="武侯區",
     ),
     "003_d16aa114267aa042.txt": DocumentMeta(
         title="王晓晖主持召开省推动成渝地区双城经济圈建设暨推进区域协同发展领导小组第五次会议强调",
@@ -40,6 +46,7 @@ EXPECTED = {
         doc_number=None,
         source="川观新闻",
         language="zh-Hans",
+        doc_type="新闻",
     ),
     "004_8ac6a6207ac107a0.txt": DocumentMeta(
         title="成都:关于创新发展生活性服务业建设高品质和谐宜居生活城市的意见",
@@ -47,6 +54,8 @@ EXPECTED = {
         doc_number=None,
         source="成都市人民政府新闻办公室",
         language="zh-Hans",
+        doc_type="意见",
+        region="成都市",
     ),
 }
 
@@ -191,3 +200,86 @@ def test_source(text: str, expected: str | None) -> None:
 )
 def test_document_language(text: str, expected: str | None) -> None:
     assert document_language(text) == expected
+
+
+# --- official documents: issuer, type, region, date of effect; the sidecar -----------------------
+
+RED_HEADER = """四川省人民政府办公厅文件
+
+川办发〔2021〕12号
+
+四川省人民政府办公厅关于印发《四川省服务业发展规划》的通知
+
+各市(州)人民政府：
+现将规划印发给你们，请认真贯彻执行。本通知自2021年7月1日起施行。
+
+四川省人民政府办公厅
+2021年6月15日
+"""
+
+
+def test_a_red_header_document_gives_issuer_number_type_dates_and_region() -> None:
+    meta = extract_metadata(RED_HEADER)
+    assert meta.title == "四川省人民政府办公厅关于印发《四川省服务业发展规划》的通知"
+    assert meta.issuer == "四川省人民政府办公厅"
+    assert meta.doc_number == "川办发〔2021〕12号"
+    assert meta.doc_type == "通知"
+    assert meta.date == "2021-06-15"  # the signature date, not the date of effect in the body
+    assert meta.effective_date == "2021-07-01"
+    assert meta.region == "四川省"
+
+
+@pytest.mark.parametrize(
+    ("text", "issuer", "doc_type", "effective"),
+    [
+        ("成都市商务局\n\n关于开展试点的实施方案\n\n本方案自印发之日起施行。\n\n成都市商务局\n2022年3月1日",
+         "成都市商务局", "方案", "2022-03-01"),
+        ("发文机关：四川省商务厅\n\n关于促进消费的若干措施办法\n\n2023年5月4日", "四川省商务厅", "办法", None),
+        ("一则消息\n\n2024年1月2日 来源：川观新闻\n\n正文。", None, "新闻", None),
+    ],
+)  # fmt: skip
+def test_issuer_type_and_date_of_effect_rules(text, issuer, doc_type, effective) -> None:
+    meta = extract_metadata(text)
+    assert (meta.issuer, meta.doc_type, meta.effective_date) == (issuer, doc_type, effective)
+
+
+def test_a_park_is_not_a_region() -> None:
+    assert extract_metadata("天府软件园区建设情况\n\n正文。").region is None
+
+
+def test_a_sidecar_overrides_the_rules_and_is_part_of_the_file_state(tmp_path: Path) -> None:
+    from rag.ingest import file_sha256
+
+    path = tmp_path / "notice.txt"
+    path.write_text(RED_HEADER, encoding="utf-8")
+    before = file_sha256(path)
+    assert load_document(path).sha256 == before
+    (tmp_path / "notice.meta.toml").write_text(
+        'issuer = "四川省人民政府"\ndate = 2021-06-16\ndoc_type = "规划"\nregion = "川"\n', encoding="utf-8"
+    )
+    document = load_document(path)
+    assert (document.meta.issuer, document.meta.date, document.meta.doc_type) == (
+        "四川省人民政府",
+        "2021-06-16",
+        "规划",
+    )
+    assert document.meta.doc_number == "川办发〔2021〕12号"  # not in the sidecar: from the rules
+    assert document.sha256 == file_sha256(path) != before  # editing the sidecar re-ingests
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "message"),
+    [
+        ('issuer = "x"\npublisher = "y"\n', "unknown keys publisher"),
+        ('date = "June"\n', "date must be a date.*'June'"),
+        ("title = 3\n", "title must be text; got 3"),
+        ("title = \n", "not valid TOML"),
+    ],
+)
+def test_a_bad_sidecar_is_refused_naming_the_key(tmp_path: Path, sidecar: str, message: str) -> None:
+    from rag.errors import LoadError
+
+    (tmp_path / "a.txt").write_text("关于开展试点的通知\n\n正文。", encoding="utf-8")
+    (tmp_path / "a.meta.toml").write_text(sidecar, encoding="utf-8")
+    with pytest.raises(LoadError, match=message):
+        load_document(tmp_path / "a.txt")

@@ -63,7 +63,7 @@ class SlowLLM:
 class DroppingVerifier:
     """Checks slowly and drops the sentence whose marker points at no passage."""
 
-    def verify(self, answer, passages):
+    def verify(self, answer, passages, *, required=()):
         time.sleep(VERIFY_SECONDS)
         text = answer.text.replace(DROPPED, "").strip()
         return replace(

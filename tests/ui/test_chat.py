@@ -29,9 +29,9 @@ class ScriptedAssistant:
     on_piece: object = None
     closed: list[bool] = field(default_factory=list)
 
-    def ask_stream(self, question, *, k, mode, doc_ids, history):
+    def ask_stream(self, question, *, k, mode, doc_ids, history, **where):
         self.calls.append(
-            {"question": question, "k": k, "mode": mode, "doc_ids": doc_ids, "history": history}
+            {"question": question, "k": k, "mode": mode, "doc_ids": doc_ids, "history": history, **where}
         )
         try:
             yield Stage("retrieving")
@@ -168,6 +168,20 @@ def test_options_reach_the_assistant():
         "doc_ids": {"000_a", "002_b"},
         "history": None,
     }
+
+
+def test_a_document_facts_filter_reaches_the_assistant_and_a_bad_one_is_refused():
+    from rag.filters import make_filter
+
+    assistant = ScriptedAssistant()
+    session = ChatSession("c")
+    options = AskOptions.from_inputs(5, "hybrid", [], " issuer=四川省人民政府办公厅; since=2020 ")
+    assert "issuer=四川省人民政府办公厅; since=2020" in options.describe("extractive")
+    session.enqueue("q", options)
+    list(drain(session, lambda: assistant))
+    assert assistant.calls[0]["where"] == make_filter(where=["issuer=四川省人民政府办公厅"], since="2020")
+    with pytest.raises(ValueError, match="筛选条件有误 invalid filter 'since=soon'"):
+        AskOptions.from_inputs(5, "hybrid", [], "since=soon")
 
 
 def test_an_empty_question_is_refused_in_both_languages():

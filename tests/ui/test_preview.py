@@ -69,3 +69,24 @@ def test_document_text_is_escaped(make_pool, tmp_path):
     kb.ingest([hostile])
     html = preview.render_preview(preview.load_view(kb, "999_xss"), start=0, end=2)
     assert "<script" not in html and "<img" not in html and "&lt;script&gt;" in html
+
+
+def test_a_document_of_a_series_shows_its_timeline(make_kb, tmp_path):
+    from policy_pair import NEW, OLD
+
+    (tmp_path / "plan_2018.txt").write_text(OLD, encoding="utf-8")
+    (tmp_path / "plan_2021.txt").write_text(NEW, encoding="utf-8")
+    (tmp_path / "other.txt").write_text("成都市绿道总长度达到5000公里。", encoding="utf-8")
+    kb = make_kb()
+    kb.ingest([tmp_path])
+    view = preview.load_view(kb, "plan_2018")
+    assert [(d, date, newer) for d, _, date, newer in view.series] == [
+        ("plan_2018", "2018-03-01", "plan_2021"),
+        ("plan_2021", "2021-06-15", ""),
+    ]
+    html = preview.render_preview(view)
+    assert "文件沿革 Document series" in html and 'aria-current="true"' in html
+    assert html.count("已废止 superseded") == 1 and "现行 in force" in html
+    assert preview.load_view(kb, "other").series == () and "preview-series" not in preview.render_preview(
+        preview.load_view(kb, "other")
+    )

@@ -67,6 +67,22 @@ def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path, hash
     assert passages[0].doc_id.startswith("002")
 
 
+def test_a_filter_is_applied_inside_the_server_search(chroma_server, tmp_path, hash_embedder, corpus_copy):
+    from rag.filters import make_filter
+
+    settings = Settings(
+        data_dir=tmp_path, collection="server-filter", chroma_host="127.0.0.1", chroma_port=chroma_server
+    )
+    client = make_client(host=settings.chroma_host, port=settings.chroma_port)
+    kb = KnowledgeBase(settings=settings, embedder=hash_embedder, client=client)
+    kb.ingest([corpus_copy])
+    for where in (make_filter(where=["type=新闻"], since="2023-06"), make_filter(until="2020-12-31")):
+        for mode in ("hybrid", "dense", "keyword"):
+            passages = Retriever(kb).retrieve("四川省现代服务业集聚区", k=5, mode=mode, where=where).passages
+            stored = kb.store.get([p.chunk_id for p in passages])
+            assert passages and all(where.matches(r.metadata) for r in stored), (where.description, mode)
+
+
 def test_unreachable_server_is_a_clear_error():
     from rag.errors import RagError
     from rag.index import open_client
