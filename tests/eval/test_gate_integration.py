@@ -39,7 +39,7 @@ def test_a_worse_configuration_fails_the_gate_and_lists_flipped_questions(data_d
 
     assert status == 1
     assert "REGRESSION: the gate fails" in printed
-    assert "the baseline has no per-question values" in printed  # the committed file is format 1
+    assert "paired over 75 questions" in printed  # the committed baseline keeps per-question values
     section = printed.split("now failing (passed in the baseline):")[1].split("\n\n")[0]
     flipped = re.findall(r"^\s+(sc-\d{3})\s", section, flags=re.M)
     assert flipped, printed
