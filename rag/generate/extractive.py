@@ -56,32 +56,10 @@ class ExtractiveGenerator:
             return Answer(question, text, [], True, language, generator=self.name)
         assessment = self.evidence.assess(question, passages)
         if not assessment.candidates or not self.evidence.answerable(assessment):
-            text = self.prompts.render(
-                "abstain", language=language, question=question, closest=closest_passages(passages, language)
-            )
-            return Answer(
-                question,
-                text,
-                [],
-                True,
-                language,
-                generator=self.name,
-                answerability=assessment.answerability,
-            )
+            return self._abstain(question, passages, language, assessment)
         chosen = self._chosen(assessment)
         if not chosen:
-            text = self.prompts.render(
-                "abstain", language=language, question=question, closest=closest_passages(passages, language)
-            )
-            return Answer(
-                question,
-                text,
-                [],
-                True,
-                language,
-                generator=self.name,
-                answerability=assessment.answerability,
-            )
+            return self._abstain(question, passages, language, assessment)
         quotes = [self._quote(assessment, passages, c) for c in chosen]
         quotes.sort(key=lambda q: (q.passage_index, q.start))
         citations = [
@@ -97,6 +75,16 @@ class ExtractiveGenerator:
             language,
             generator=self.name,
             answerability=assessment.answerability,
+        )
+
+    def _abstain(
+        self, question: str, passages: list[Passage], language: str, assessment: Assessment
+    ) -> Answer:
+        text = self.prompts.render(
+            "abstain", language=language, question=question, closest=closest_passages(passages, language)
+        )
+        return Answer(
+            question, text, [], True, language, generator=self.name, answerability=assessment.answerability
         )
 
     def _chosen(self, assessment: Assessment) -> list[Candidate]:
