@@ -19,14 +19,13 @@ from rag.embedding.base import Embedder
 from rag.generate.answer_features import (
     SENTENCE_FEATURES,
     SET_FEATURES,
-    Candidate,
     TermStats,
-    candidates_of,
     eligibility,
     sentence_features,
     set_features,
 )
 from rag.generate.answer_model import LogisticModel, sentence_similarity_inputs
+from rag.generate.candidates import Candidate, candidates_of
 from rag.question import Question, analyse_question
 
 FOLDS = 5

@@ -26,13 +26,12 @@ from rag.errors import ConfigError
 from rag.generate.answer_features import (
     SENTENCE_FEATURES,
     SET_FEATURES,
-    Candidate,
     TermStats,
-    candidates_of,
     eligibility,
     sentence_features,
     set_features,
 )
+from rag.generate.candidates import Candidate, candidates_of
 from rag.question import Question, analyse_question
 from rag.textnorm import fold_t2s
 from rag.types import Passage

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.generate.answer_features import Candidate
 from rag.generate.answer_model import Assessment, EvidenceModel
+from rag.generate.candidates import Candidate
 from rag.generate.direct import enumeration, find_answer, quote_window
 from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts

@@ -23,16 +23,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rag.embedding.base import Embedder
-from rag.generate.answer_features import context_of, match_form
 from rag.generate.answer_model import EvidenceModel
 from rag.generate.evidence import Source
 from rag.generate.evidence import letters as _letters
 from rag.generate.facts import unsupported_numbers, unsupported_places
 from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_markers, tidy
 from rag.generate.refusal import closest_passages
+from rag.generate.relevance import names_all, span_probability
 from rag.prompts import load_prompts
 from rag.terms import coverage, query_term_sets
-from rag.textnorm import detect_language, fold_t2s, sentence_spans
 from rag.types import Answer, Citation, Passage
 
 # Thresholds measured on training data, never on the eval gate (`python -m eval.training.
@@ -104,13 +103,7 @@ class CitationVerifier:
         return self._about_the_question(verified, passages)
 
     def _holds_required(self, answer: Answer, passages: list[Passage], required: Sequence[str]) -> Answer:
-        def holds(citation: Citation) -> bool:
-            passage = next((p for p in passages if p.chunk_id == citation.chunk_id), None)
-            sentence = _sentence_around(passage, citation) if passage else citation.span
-            context = fold_t2s(f"{sentence} {context_of(passage) if passage else ''}").lower()
-            return all(match_form(t) in context for t in required)
-
-        if any(holds(c) for c in answer.citations):
+        if any(names_all(c, passages, required) for c in answer.citations):
             return answer
         note = f"no cited passage names {'、'.join(required)}"
         return self._refuse(answer, passages, note)
@@ -121,7 +114,7 @@ class CitationVerifier:
         becomes an abstention."""
         assessment = self.evidence.assess(answer.question, passages)
         floor = self.evidence.params.cite_below
-        relevant = [c for c in answer.citations if _span_probability(assessment, passages, c) >= floor]
+        relevant = [c for c in answer.citations if span_probability(assessment, passages, c) >= floor]
         notes = list(answer.verification_notes)
         if relevant:
             return replace(answer, verification_notes=notes, answerability=assessment.answerability)
@@ -395,36 +388,3 @@ def _short(text: str, limit: int = 40) -> str:
 
 def _marks(markers: tuple[int, ...]) -> str:
     return "".join(f"[{n}]" for n in markers) or "no citation"
-
-
-def _span_probability(assessment, passages: list[Passage], citation: Citation) -> float:
-    """The evidence model's best probability among the sentences that overlap ``citation``'s span;
-    a span no candidate covers (the English twin quoted from a bilingual passage, whose Chinese
-    sentences are the candidates) gets the best of its document's."""
-    indexes = {i for i, p in enumerate(passages) if p.chunk_id == citation.chunk_id}
-    rated = list(zip(assessment.candidates, assessment.probabilities.tolist(), strict=True))
-    overlapping = [
-        p
-        for c, p in rated
-        if c.passage_index in indexes and c.start < citation.span_end and c.end > citation.span_start
-    ]
-    if overlapping:
-        return max(overlapping)
-    if _is_english(citation.span):  # an English twin: rated as its document's best Chinese sentence
-        same_document = {i for i, p in enumerate(passages) if p.doc_id == citation.doc_id}
-        return max((p for c, p in rated if c.passage_index in same_document), default=0.0)
-    return 0.0
-
-
-def _is_english(text: str) -> bool:
-    return detect_language(text) == "en"
-
-
-def _sentence_around(passage: Passage, citation: Citation) -> str:
-    """The passage's sentences that overlap the cited span (a quote may be a clause of one)."""
-    pieces = [
-        passage.text[a:b]
-        for a, b in sentence_spans(passage.text)
-        if a < citation.span_end and b > citation.span_start
-    ]
-    return " ".join(pieces) or citation.span
