@@ -341,8 +341,9 @@ def test_the_chat_screen_says_what_the_knowledge_base_holds_and_which_settings_a
     active = page.locator("#active-settings .active-settings")
     assert "全部文档 all documents" in active.inner_text() and "filtered" not in active.get_attribute("class")
     page.locator("#settings").get_by_text("⚙ 检索设置 Retrieval settings").click()
-    assert page.get_by_text("混合：关键词 + 语义 Hybrid: words + meaning").is_visible()
-    assert page.get_by_text("引用段落数 Passages the answer may use").is_visible()
+    # the accordion opens with an animation: wait for it rather than read visibility at once
+    page.get_by_text("混合：关键词 + 语义 Hybrid: words + meaning").wait_for(state="visible")
+    page.get_by_text("引用段落数 Passages the answer may use").wait_for(state="visible")
     page.get_by_label("只在这些文档中检索 Only search these documents").click()
     page.get_by_role("option").first.click()
     page.wait_for_function("document.querySelector('#active-settings .active-settings.filtered')")
