@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from rag.clean import strip_ruby
+from rag.glossary import place_parent, places_in
 from rag.textnorm import detect_language
 from rag.types import DocumentMeta
 
@@ -69,7 +70,7 @@ def extract_metadata(text: str, *, filename: str = "", html_title: str | None = 
         language=document_language(plain),
         issuer=issuer,
         doc_type=_find_type(title, source),
-        region=_find_region(issuer, source, title),
+        region=_find_region(issuer, source, title) or region_from_places(plain),
         effective_date=_find_effective_date(plain, date),
         supersedes=SUPERSEDES_SEPARATOR.join(find_supersedes(plain)) or None,
     )
@@ -318,6 +319,18 @@ def _find_region(issuer: str | None, source: str | None, title: str | None) -> s
         if match and not _NOT_REGION_RE.search(match.group(1)):
             return match.group(1)
     return None
+
+
+def region_from_places(text: str) -> str | None:
+    """The division holding the places a document names, when they all lie in one (a news report
+    that names 成都, 绵阳 and 宜宾 but says only "省" of its province is a 四川省 document); at
+    least two places must say so, and none may lie outside it."""
+    named = places_in(text)
+    holders = {place_parent(p) or "" for p in named if place_parent(p)}
+    outside = [p for p in named if not place_parent(p) and not any(p in h for h in holders)]
+    if len(holders) != 1 or outside or sum(1 for p in named if place_parent(p)) < 2:
+        return None
+    return holders.pop()
 
 
 def _find_effective_date(text: str, issued: str | None) -> str | None:

@@ -183,6 +183,7 @@ def _passage(
         source_path=meta.get("source_path", ""),
         issuer=meta.get("issuer"),
         doc_type=meta.get("doc_type"),
+        region=meta.get("region"),
         score=score,
         dense_similarity=similarity,
         dense_rank=dense_rank,

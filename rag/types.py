@@ -70,6 +70,7 @@ class Passage:
     source_path: str = ""
     issuer: str | None = None  # 发文机关
     doc_type: str | None = None
+    region: str | None = None  # the document's 四川省, 成都市, … (rag.metadata)
     score: float = 0.0
     dense_similarity: float | None = None  # cosine to the question, when dense retrieval ran
     dense_rank: int | None = None

@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from pathlib import Path
 
-from rag.glossary import GLOSSARY_FILE
+from rag.glossary import place_names, places_in
 from rag.textnorm import fold_t2s
 
 _SCALES = {
@@ -41,8 +39,6 @@ _ENUMERATOR = re.compile(r"^\s*(?:\d{1,2}[.、)）]\s|[(（]\d{1,2}[)）])", re.
 _CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5}
 _CHINESE_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 _CHINESE_NUMERAL = re.compile(r"[零〇一二两兩三四五六七八九十百千万萬亿億]+")
-# Sections of the glossary that hold place names (its comment headings).
-_PLACE_SECTION = re.compile(r"division|cities|city|places|districts", re.I)
 
 
 def _scale(word: str | None) -> int:
@@ -112,33 +108,6 @@ def unsupported_numbers(sentence: str, evidence: set[Decimal]) -> list[str]:
         for m in _NUMBER.finditer(folded)
         if not _values(m.group(1), _scale(m.group(2))) & evidence
     ]
-
-
-@lru_cache(maxsize=2)
-def place_names(path: Path = GLOSSARY_FILE) -> tuple[tuple[str, str], ...]:
-    """(english, chinese) pairs from the glossary's place sections."""
-    if not path.is_file():
-        return ()
-    pairs, in_places = [], False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            in_places = bool(_PLACE_SECTION.search(line)) and "english" not in line.lower()
-        elif in_places and "\t" in line:
-            english, chinese = (part.strip() for part in line.split("\t", 1))
-            if english and chinese:
-                pairs.append((english.lower(), chinese))
-    return tuple(pairs)
-
-
-def places_in(text: str) -> set[str]:
-    """The places ``text`` names, as their Chinese form (one name may be spelt several ways)."""
-    folded, lowered = fold_t2s(text), text.lower().replace("’", "'")
-    found = set()
-    for english, chinese in place_names():
-        if chinese in folded or re.search(rf"(?<![a-z]){re.escape(english)}(?![a-z])", lowered):
-            found.add(chinese)
-    # A longer name contains a shorter one (武侯区 / 武侯): keep the shorter, it is what must match.
-    return {p for p in found if not any(q != p and q in p for q in found)}
 
 
 def unsupported_places(sentence: str, evidence: str) -> list[str]:

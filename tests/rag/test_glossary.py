@@ -25,3 +25,15 @@ def test_coverage_takes_the_best_term_set_and_counts_unknown_terms():
     assert coverage(sets, "重庆市长".__contains__, idf) == 1.0
     assert coverage(sets, "成都市长".__contains__, idf) == 0.5
     assert coverage(sets, "mayor of chengdu".__contains__, idf) == 0.5
+
+
+def test_places_are_read_longest_glossary_phrase_first_and_know_what_holds_them():
+    from rag.glossary import names_place, place_parent, places_in
+
+    assert places_in("Sichuan's Chengdu-Chongqing twin-city economic circle") == {"四川"}
+    assert places_in("Chengdu and Chongqing") == {"成都", "重庆"}
+    assert place_parent("绵阳") == "四川省" and place_parent("重庆") is None
+    assert names_place("四川", frozenset({"成都"}))  # Chengdu lies in Sichuan
+    assert not names_place("成都", frozenset({"四川"}))  # a Sichuan-wide passage is not about Chengdu
+    assert names_place("四川", frozenset(), region="四川省")  # the document's region
+    assert not names_place("贵州", frozenset({"成都"}), region="四川省")

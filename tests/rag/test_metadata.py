@@ -47,6 +47,7 @@ EXPECTED = {
         source="川观新闻",
         language="zh-Hans",
         doc_type="新闻",
+        region="四川省",  # it names only Sichuan's cities (rag.metadata.region_from_places)
     ),
     "004_8ac6a6207ac107a0.txt": DocumentMeta(
         title="成都:关于创新发展生活性服务业建设高品质和谐宜居生活城市的意见",
@@ -283,3 +284,14 @@ def test_a_bad_sidecar_is_refused_naming_the_key(tmp_path: Path, sidecar: str, m
     (tmp_path / "a.meta.toml").write_text(sidecar, encoding="utf-8")
     with pytest.raises(LoadError, match=message):
         load_document(tmp_path / "a.txt")
+
+
+def test_the_region_is_read_from_the_places_only_when_they_all_lie_in_one_division():
+    from rag.metadata import region_from_places
+
+    assert (
+        region_from_places("推动绵阳、宜宾—泸州、南充—达州省域经济副中心建设，成都要发挥极核作用") == "四川省"
+    )
+    assert region_from_places("成都要发挥极核作用") is None  # one place says too little
+    assert region_from_places("成都、绵阳与重庆携手") is None  # Chongqing lies outside Sichuan
+    assert region_from_places("Chengdu and Mianyang lead the province") == "四川省"
