@@ -5,6 +5,7 @@ field."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -392,3 +393,45 @@ def test_an_item_may_carry_a_filter_and_a_bad_one_names_the_field():
     assert parse_item(base, "l1").filter == ""
     with pytest.raises(ConfigError, match=r"l2: field 'filter': .*'publisher=x'"):
         parse_item(base | {"filter": "publisher=x"}, "l2")
+
+
+def test_the_development_set_loads_by_name(tmp_path):
+    dataset = resolve_dataset("sichuan-dev", data_dir=tmp_path)
+    items = dataset.items
+    assert dataset.name == "sichuan-dev" and dataset.corpus is None  # the bundled corpus, like the gate
+    assert len(items) == 90 and [i.id for i in items] == [f"dev-{n:03d}" for n in range(1, 91)]
+    for lang in ("zh-Hans", "zh-Hant", "en"):
+        mine = [i for i in items if i.lang == lang]
+        assert len(mine) == 30 and sum(not i.answerable for i in mine) == 6, lang
+    gate = resolve_dataset("sichuan", data_dir=tmp_path).items
+    assert not {i.question for i in items} & {i.question for i in gate}
+
+
+def _checker():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_sichuan", DATASETS_DIR / "check_sichuan.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+@pytest.mark.parametrize("name", ["sichuan.jsonl", "sichuan_dev.jsonl"])
+def test_both_sichuan_sets_pass_their_checker(name, capsys):
+    assert _checker().main([name]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("OK")
+
+
+def test_the_checker_holds_the_development_set_to_its_own_balance(tmp_path, capsys):
+    lines = (DATASETS_DIR / "sichuan_dev.jsonl").read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[0]) | {"evidence": ["四川省人民政府办公厅2020-06-01"]}  # no English span
+    broken = tmp_path / "sichuan_dev.jsonl"
+    broken.write_text("\n".join([json.dumps(row, ensure_ascii=False), *lines[1:-1]]) + "\n", encoding="utf-8")
+    assert _checker().main([str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert "(dev-001): evidence for bilingual 000_2d3ce4a55c8786ef needs a Chinese and an English span" in out
+    assert "29 en questions, want 30" in out and "5 unanswerable en questions, want 6" in out
