@@ -94,6 +94,10 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
             continue  # "每一个", "这一项": a determiner, not a count
         if re.fullmatch(r"\d{4}\s*年", text) or (text.isdigit() and text in folded_q):
             continue  # a year, or a number the question itself states
+        if _ENUMERATOR.match(sentence) and match.start() < _ENUMERATOR.match(sentence).end():
+            continue  # "4.餐饮服务": the item's number in a list, not a quantity
+        if _list_total_of_members(question.places, sentence, match.start()):
+            continue  # "成都春熙路…、绵阳…等10个": the list's size, not the count of one member
         window = fold_t2s(
             sentence[match.end() : match.end() + 16] + sentence[max(0, match.start() - 8) : match.start()]
         )
@@ -103,6 +107,28 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
         if score > best_score:
             best, best_score = (match.start(), match.start() + len(match.group().rstrip())), score
     return [best] if best else []
+
+
+_ENUMERATOR = re.compile(r"\s*[(（]?\d{1,2}\s*[.．、)）](?!\d)")
+_LIST_END = re.compile(r"[。；;！？!?]")  # an enumeration runs on past commas, not past these
+
+
+def _list_total_of_members(places: tuple[str, ...], sentence: str, at: int) -> bool:
+    """Whether the quantity at ``at`` closes an enumeration ("A、B、C等10个…") that holds every
+    mention of the question's places: it counts the list, and says nothing of what one of its
+    members has ("成都创建了多少个" is not answered by a Sichuan list that names 成都春熙路)."""
+    if not places or not sentence[:at].rstrip().endswith("等"):
+        return False
+    folded = fold_t2s(sentence)
+    ends = [m.end() for m in _LIST_END.finditer(folded, 0, at)]
+    start = ends[-1] if ends else 0
+    if "、" not in folded[start:at]:
+        return False
+    for place in places:
+        mentions = [m.start() for m in re.finditer(re.escape(place), folded)]
+        if not mentions or any(not start <= m < at for m in mentions):
+            return False
+    return True
 
 
 def _date(question: Question, sentence: str) -> list[tuple[int, int]]:

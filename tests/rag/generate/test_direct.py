@@ -67,3 +67,20 @@ def test_a_date_question_takes_the_date_its_verb_follows_not_the_dateline():
 def test_a_determiner_is_not_a_count():
     question = analyse_question("成都要建设多少个国际化社区？")
     assert find_answer(question, "使每一个消费行为成为唯一的体验。") is None
+
+
+def test_the_size_of_a_list_does_not_count_what_one_member_has():
+    listed = "决定对成都春熙路时尚活力区、绵阳金家林总部经济试验区、泸州医药产业园区等10个省级现代服务业集聚区予以通报表扬。"
+    assert find_answer(analyse_question("成都一共成功创建了多少个省级现代服务业集聚区？"), listed) is None
+    # the list's size is what a question about the whole asks for
+    whole = find_answer(analyse_question("四川省通报表扬了多少个省级现代服务业集聚区？"), listed)
+    assert whole is not None and listed[slice(*whole.spans[0])].startswith("10个")
+    # a member's own figure, stated outside the list, still answers
+    own = "成都创建了15个集聚区，" + listed
+    found = find_answer(analyse_question("成都一共创建了多少个集聚区？"), own)
+    assert found is not None and own[slice(*found.spans[0])] == "15个"
+
+
+def test_a_list_item_number_is_not_a_quantity():
+    assert find_answer(analyse_question("成都要建设多少个国际化社区？"), "4.餐饮服务。") is None
+    assert find_answer(analyse_question("增长了多少？"), "2.增长3.5%。") is not None
