@@ -224,7 +224,8 @@ def _add_document_tools(
         def work(assistant: Assistant) -> PassageResult:
             from rag.retrieve import stored_passage
 
-            found = assistant.kb.store.get([chunk_id])
+            with assistant.kb.reading():  # another process's ingest is seen
+                found = assistant.kb.store.get([chunk_id])
             if not found:
                 raise ToolError(f"no passage {chunk_id!r} in knowledge base '{collection}'")
             return passage_result(stored_passage(found[0]), score=False)

@@ -110,20 +110,28 @@ def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAP
     return app
 
 
+def health_of(pool: AssistantPool) -> dict[str, Any]:
+    """What ``/health`` says: the default knowledge base, its size (read under the store's read
+    lock, like every request's reads), the generator and whether citations are checked."""
+    default = pool.default
+    with default.kb.reading():
+        chunks = default.kb.store.count()
+    return {
+        "status": "ok",
+        "model": MODEL_PREFIX,
+        "collection": default.settings.collection,
+        "chunks": chunks,
+        "generator": default.generator.name,
+        "verify_citations": default.verifier is not None,
+    }
+
+
 def _add_info_routes(app: FastAPI, pool: AssistantPool) -> None:
     """``/health`` and the OpenAI-style model list (one model per knowledge base)."""
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        default = pool.default
-        return {
-            "status": "ok",
-            "model": MODEL_PREFIX,
-            "collection": default.settings.collection,
-            "chunks": default.kb.store.count(),
-            "generator": default.generator.name,
-            "verify_citations": default.verifier is not None,
-        }
+        return health_of(pool)
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
