@@ -132,15 +132,15 @@ def ui_client(url: str, stop: float, tally: Tally, seed: int, max_requests: int,
             return
         started = time.monotonic()
         try:
-            messages, sources, _ = client.predict(
-                rng.choice(QUESTIONS), collection, 5, "hybrid", [], api_name="/ask"
+            # the UI's /ask: (the answer's HTML, its sources' HTML), as ui.handlers.Handlers.ask_api
+            answer, _sources = client.predict(
+                rng.choice(QUESTIONS), collection, 5, "hybrid", [], "", api_name="/ask"
             )
-            answer = json.dumps(messages[-1]["content"], ensure_ascii=False)
             if "msg-error" in answer:
                 tally.record(0, "answer error message", None)
                 continue
-            abstained = "abstain" in answer or "文档中没有" in answer
-            tally.record(time.monotonic() - started, None, None if abstained else "cite-" in answer)
+            abstained = 'class="msg-answer abstained"' in answer
+            tally.record(time.monotonic() - started, None, None if abstained else 'class="cite"' in answer)
         except Exception as exc:  # anything else is an error of the run
             tally.record(0, type(exc).__name__, None)
 

@@ -8,6 +8,7 @@ import argparse
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from eval.datasets import Dataset, resolve_dataset
 from eval.gate import (
@@ -30,7 +31,7 @@ from eval.grid import (
 from eval.items import LANGS
 from eval.judge import FaithfulnessJudge, judge_from_settings
 from eval.report import COMPARISON_FILE, REPORT_FILE, render_report, write_report
-from eval.runner import METRIC_KEYS, eval_collection, run_dataset, write_run
+from eval.runner import METRIC_KEYS, EvalResult, eval_collection, run_dataset, write_run
 from eval.runs import format_spread, load_run, run_repeated
 from eval.stats import StatsConfig, per_question
 from rag.errors import ConfigError
@@ -154,6 +155,23 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     print(format_summary(summary))
     if "repeat" in summary:
         print("\n" + format_spread(summary["repeat"], SHOWN))
+    status, comparison = _against_baseline(args, dataset, results, summary, out=out, stats=stats)
+    report = write_report(out, comparison)
+    print(f"\nresults: {out / 'results.jsonl'}\nsummary: {out / 'summary.json'}\nreport:  {report}")
+    return status
+
+
+def _against_baseline(
+    args: argparse.Namespace,
+    dataset: Dataset,
+    results: list[EvalResult],
+    summary: dict[str, Any],
+    *,
+    out: Path,
+    stats: StatsConfig,
+) -> tuple[int, dict[str, Any] | None]:
+    """``--update-baseline`` writes the run as the baseline; ``--baseline`` gates the run against
+    one (status 1 when a metric regressed) and writes the comparison beside the results."""
     status, comparison = 0, None
     questions = per_question(results)
     if args.update_baseline:
@@ -181,9 +199,7 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
             json.dumps(comparison, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         status = 1 if gate.regressed else 0
-    report = write_report(out, comparison)
-    print(f"\nresults: {out / 'results.jsonl'}\nsummary: {out / 'summary.json'}\nreport:  {report}")
-    return status
+    return status, comparison
 
 
 def _grid(

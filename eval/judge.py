@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import RagError
+from rag.generate.markers import split_cited_clauses
 from rag.prompts import PromptSet, load_prompts
 from rag.types import Answer, Citation
 
@@ -22,12 +23,6 @@ if TYPE_CHECKING:
     from rag.settings import Settings
 
 JUDGE_PROMPTS = "judge.v1"
-_MARKER = re.compile(r"\[(\d+)\]")
-# A sentence ends at 。！？!? or at a full stop followed by a space or the end; markers that follow
-# the end ("…集聚区。 [1]") belong to the sentence before them.
-_SENTENCE = re.compile(
-    r".+?(?:(?:[。！？!?]+|\.(?=\s|$))(?:\s*\[\d+\])*|(?:\s*\[\d+\][,，;；.。!?！？]*)+|$)\s*", re.S
-)
 _VERDICT_WORDS = (
     ("not supported", False),
     ("unsupported", False),
@@ -73,24 +68,9 @@ class Judgement:
 
 
 def split_claims(text: str) -> list[Claim]:
-    """Sentences of an answer, each with the ``[n]`` markers inside or right after it."""
-    claims = []
-    for match in _SENTENCE.finditer(text):
-        piece = match.group(0)
-        sources = tuple(dict.fromkeys(int(n) for n in _MARKER.findall(piece)))
-        plain = _tidy(_MARKER.sub("", piece))
-        if not re.search(r"\w", plain) and claims:  # markers or punctuation only: the last sentence's
-            last = claims[-1]
-            claims[-1] = Claim(last.text + plain, tuple(dict.fromkeys(last.sources + sources)))
-        elif plain:
-            claims.append(Claim(plain, sources))
-    return claims
-
-
-def _tidy(text: str) -> str:
-    """Punctuation left behind by removed markers: "in 2020 , ." -> "in 2020."."""
-    text = re.sub(r"\s+([,，;；.。!?！？])", r"\1", text.strip())
-    return re.sub(r"[,，;；]+([.。!?！？])", r"\1", text)
+    """Clauses of an answer, each with the markers that close it (``split_cited_clauses``: the
+    verifier's sentences and marker parsing, also cut after a marker inside a sentence)."""
+    return [Claim(c.text, c.markers) for c in split_cited_clauses(text)]
 
 
 def parse_verdicts(reply: str, expected: int) -> list[bool] | None:

@@ -65,25 +65,7 @@ def evaluate_item(
     cited = [relevant(c.passage, c.doc_id) for c in answer.citations]
     unverified = answer.unverified_citations
     unverified_cited = None if unverified is None else [relevant(c.passage, c.doc_id) for c in unverified]
-    scores: dict[str, float | None] = {}
-    if item.answerable:
-        scores |= {f"hit@{k}": m.hit_at_k(ranked, k) for k in (1, 3, 5, 10)}
-        scores |= {"mrr@10": m.reciprocal_rank(ranked, 10), "ndcg@10": m.ndcg_at_k(ranked, 10)}
-        scores["answer_correct"] = (
-            float(m.answer_correct(answer.text, item.answer)) if not answer.abstained else 0.0
-        )
-        scores["citation_recall"] = m.citation_recall(cited)
-        scores["false_abstention"] = float(answer.abstained)
-        scores["coverage"] = float(not answer.abstained)
-        if not answer.abstained:
-            scores["selective_accuracy"] = scores["answer_correct"]
-            highlighted = [h for c in answer.citations for h in c.highlighted]
-            scores["answer_span"] = m.answer_span(highlighted, item.answer)
-    if item.squad_answers:
-        span = " ".join(c.span for c in answer.citations) if not answer.abstained else ""
-        scores["exact_match"] = m.exact_match(span, item.squad_answers)
-        scores["token_f1"] = m.token_f1(span, item.squad_answers)
-    scores["citation_precision"] = m.citation_precision(cited)
+    scores = _answer_scores(item, ranked, cited, answer)
     if unverified_cited is not None:
         scores["citation_precision_unverified"] = m.citation_precision(unverified_cited)
     if answer.support is not None:
@@ -119,6 +101,33 @@ def evaluate_item(
         judged=judgement.to_dicts() if judgement else None,
         judge_error=judgement.error if judgement else None,
     )
+
+
+def _answer_scores(
+    item: EvalItem, ranked: list[bool], cited: list[bool], answer: Answer
+) -> dict[str, float | None]:
+    """Retrieval and answer metrics: ranking and correctness for an answerable item, SQuAD's span
+    scores when it has SQuAD answers, and citation precision."""
+    scores: dict[str, float | None] = {}
+    if item.answerable:
+        scores |= {f"hit@{k}": m.hit_at_k(ranked, k) for k in (1, 3, 5, 10)}
+        scores |= {"mrr@10": m.reciprocal_rank(ranked, 10), "ndcg@10": m.ndcg_at_k(ranked, 10)}
+        scores["answer_correct"] = (
+            float(m.answer_correct(answer.text, item.answer)) if not answer.abstained else 0.0
+        )
+        scores["citation_recall"] = m.citation_recall(cited)
+        scores["false_abstention"] = float(answer.abstained)
+        scores["coverage"] = float(not answer.abstained)
+        if not answer.abstained:
+            scores["selective_accuracy"] = scores["answer_correct"]
+            highlighted = [h for c in answer.citations for h in c.highlighted]
+            scores["answer_span"] = m.answer_span(highlighted, item.answer)
+    if item.squad_answers:
+        span = " ".join(c.span for c in answer.citations) if not answer.abstained else ""
+        scores["exact_match"] = m.exact_match(span, item.squad_answers)
+        scores["token_f1"] = m.token_f1(span, item.squad_answers)
+    scores["citation_precision"] = m.citation_precision(cited)
+    return scores
 
 
 def evaluate_retrieval(item: EvalItem, passages: list[Passage], timings: dict[str, float]) -> EvalResult:

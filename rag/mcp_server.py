@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from collections.abc import Callable
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -141,18 +141,25 @@ class _Shared:
             self._assistant = self._factory()
         return self._assistant
 
+    def call(self, work: Callable[[Assistant], Result]) -> Result:
+        with self.lock:
+            try:
+                return work(self.get())
+            except (RagError, ValueError) as exc:  # one line for the model to read
+                raise ToolError(str(exc)) from exc
+
 
 def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPServer:
     """The MCP server over the assistant ``factory`` builds (tests pass one over a fake KB)."""
     shared = _Shared(factory)
     server = MCPServer(name="tianfu-rag", instructions=INSTRUCTIONS, version="0.1.0")
+    _add_answer_tools(server, shared.call)
+    _add_document_tools(server, shared.call, collection)
+    return server
 
-    def call(work: Callable[[Assistant], Result]) -> Result:
-        with shared.lock:
-            try:
-                return work(shared.get())
-            except (RagError, ValueError) as exc:  # one line for the model to read
-                raise ToolError(str(exc)) from exc
+
+def _add_answer_tools(server: MCPServer, call: Callable[[Callable[[Assistant], Any]], Any]) -> None:
+    """``search`` (passages) and ``ask`` (a cited answer)."""
 
     @server.tool(annotations=READ_ONLY)
     def search(
@@ -185,6 +192,12 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
 
         return call(work)
 
+
+def _add_document_tools(
+    server: MCPServer, call: Callable[[Callable[[Assistant], Any]], Any], collection: str
+) -> None:
+    """``list_documents`` and ``get_passage`` (one passage in full)."""
+
     @server.tool(annotations=READ_ONLY)
     def list_documents() -> DocumentList:
         """The documents of the knowledge base: id, title, date, document number, chunks."""
@@ -211,14 +224,13 @@ def build_server(factory: Callable[[], Assistant], *, collection: str) -> MCPSer
         def work(assistant: Assistant) -> PassageResult:
             from rag.retrieve import stored_passage
 
-            found = assistant.kb.store.get([chunk_id])
+            with assistant.kb.reading():  # another process's ingest is seen
+                found = assistant.kb.store.get([chunk_id])
             if not found:
                 raise ToolError(f"no passage {chunk_id!r} in knowledge base '{collection}'")
             return passage_result(stored_passage(found[0]), score=False)
 
         return call(work)
-
-    return server
 
 
 def check_loopback(host: str) -> str:

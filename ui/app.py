@@ -64,68 +64,70 @@ def build(
     pool = pool or AssistantPool(settings)
     store = store or ConversationStore(pool.settings.data_dir / "ui" / "conversations.sqlite3")
     with gr.Blocks(title=strings.TITLE, analytics_enabled=False, fill_width=True) as demo:
-        browser = gr.BrowserState(
-            None, storage_key=BROWSER_KEY, secret=browser_secret(pool.settings.data_dir)
-        )
-        session = gr.State(None)
-        switch_target = gr.State(None)
-        doc_order = gr.State([])
-        with gr.Row(elem_id="app-header"):
-            gr.HTML(HEADER, elem_id="app-title", js_on_load=None)
-            collection = gr.Dropdown(
-                choices=[pool.default_collection],
-                value=pool.default_collection,
-                label=strings.COLLECTION_LABEL,
-                elem_id="collection",
-            )
-        with gr.Row(visible=False, elem_id="switch-confirm") as switch_box:
-            switch_text = gr.HTML("", js_on_load=None)
-            switch_yes = gr.Button(strings.SWITCH, variant="primary", size="sm", scale=0, min_width=90)
-            switch_no = gr.Button(strings.CANCEL, size="sm", scale=0, min_width=90)
+        state = {
+            "browser": gr.BrowserState(
+                None, storage_key=BROWSER_KEY, secret=browser_secret(pool.settings.data_dir)
+            ),
+            "session": gr.State(None),
+            "switch_target": gr.State(None),
+            "doc_order": gr.State([]),
+        }
+        header = _header(pool)
         with gr.Tabs(overflow_behavior="wrap", elem_id="tabs"):
             with gr.Tab(strings.TAB_CHAT, id="chat"):
                 chat = _chat_tab(settings)
-                new, conversations = chat["new"], chat["conversations"]
             with gr.Tab(strings.TAB_KB, id="kb"):
                 kb = _kb_tab(settings)
             with gr.Tab(strings.TAB_EVAL, id="eval"):
                 ev = _eval_tab()
         doc_preview = gr.HTML("", elem_id="doc-preview", js_on_load=theme.PREVIEW_JS)
-
-        page = Page(
-            browser=browser,
-            session=session,
-            collection=collection,
-            switch_target=switch_target,
-            switch_box=switch_box,
-            switch_text=switch_text,
-            conversations=conversations,
-            kb_summary=chat["kb_summary"],
-            top_k=chat["top_k"],
-            mode=chat["mode"],
-            doc_filter=chat["doc_filter"],
-            active=chat["active"],
-            conversation=chat["conversation"],
-            live=chat["live"],
-            question=chat["question"],
-            stop=chat["stop"],
-            sources=chat["sources"],
-            preview=doc_preview,
-            table=kb["table"],
-            delete_ids=kb["delete_ids"],
-            doc_order=doc_order,
-            show_ids=kb["show_ids"],
-        )
+        page = _page(state, header, chat, kb, doc_preview)
         h = Handlers(pool, store, page)
         k = KnowledgeHandlers(h, kb, ev)
         out = Outputs.of(page, kb)
-        demo.load(h.load, [collection, browser], out.everything, api_name="refresh", **QUIET)
-        _wire_chat(h, page, chat, new, out)
-        _wire_switch(h, page, switch_yes, switch_no, out)
+        demo.load(h.load, [page.collection, page.browser], out.everything, api_name="refresh", **QUIET)
+        _wire_chat(h, page, chat, chat["new"], out)
+        _wire_switch(h, page, header["switch_yes"], header["switch_no"], out)
         _wire_kb(k, page, kb, out)
         _wire_eval(k, ev)
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
     return App(demo, page, h, k)
+
+
+def _header(pool: AssistantPool) -> dict:
+    """The title, the knowledge-base picker and the confirmation a switch asks for."""
+    with gr.Row(elem_id="app-header"):
+        gr.HTML(HEADER, elem_id="app-title", js_on_load=None)
+        collection = gr.Dropdown(
+            choices=[pool.default_collection],
+            value=pool.default_collection,
+            label=strings.COLLECTION_LABEL,
+            elem_id="collection",
+        )
+    with gr.Row(visible=False, elem_id="switch-confirm") as switch_box:
+        switch_text = gr.HTML("", js_on_load=None)
+        switch_yes = gr.Button(strings.SWITCH, variant="primary", size="sm", scale=0, min_width=90)
+        switch_no = gr.Button(strings.CANCEL, size="sm", scale=0, min_width=90)
+    return {
+        "collection": collection,
+        "switch_box": switch_box,
+        "switch_text": switch_text,
+        "switch_yes": switch_yes,
+        "switch_no": switch_no,
+    }
+
+
+def _page(state: dict, header: dict, chat: dict, kb: dict, preview: gr.HTML) -> Page:
+    """The components handlers read and update, from the parts that built them."""
+    shown = ("conversations", "kb_summary", "top_k", "mode", "doc_filter", "active", "conversation")
+    shown += ("live", "question", "stop", "sources")
+    return Page(
+        **state,
+        **{name: header[name] for name in ("collection", "switch_box", "switch_text")},
+        **{name: chat[name] for name in shown},
+        **{name: kb[name] for name in ("table", "delete_ids", "show_ids")},
+        preview=preview,
+    )
 
 
 @dataclass(frozen=True)
@@ -236,82 +238,79 @@ def _wire_eval(k: KnowledgeHandlers, ev: dict) -> None:
 def _chat_tab(settings: Settings) -> dict:
     with gr.Row(elem_id="chat-row", equal_height=False):
         with gr.Column(elem_id="conv-column"):
-            with gr.Row(elem_id="conv-bar"):
-                gr.HTML(
-                    f'<button type="button" class="conv-toggle">☰ {strings.CONVERSATIONS}</button>'
-                    f'<div class="conv-head">{strings.CONVERSATIONS}</div>',
-                    elem_id="conv-heading",
-                    js_on_load=theme.CONVERSATIONS_TOGGLE_JS,
-                )
-                new = gr.Button(strings.NEW_CHAT, size="sm", scale=0, min_width=120, elem_id="new-chat")
-            conversations = gr.HTML(
-                views.conversation_list([], None), elem_id="conversations", js_on_load=theme.CONVERSATIONS_JS
-            )
+            parts = _conversation_list()
         with gr.Column(elem_id="chat-column"):
-            kb_summary = gr.HTML("", elem_id="kb-summary", js_on_load=theme.READ_JS)
+            parts["kb_summary"] = gr.HTML("", elem_id="kb-summary", js_on_load=theme.READ_JS)
             with gr.Accordion(strings.SETTINGS, open=False, elem_id="settings"):
-                model = settings.llm_model if settings.generator != "extractive" else ""
-                gr.Markdown(
-                    f"**{strings.GENERATOR_LABEL}**: {strings.generator_words(settings.generator, model)}"
-                    f" {strings.GENERATOR_FROM_CONFIG}",
-                    elem_classes="generator-words",
-                )
-                with gr.Row():
-                    top_k = gr.Slider(
-                        1,
-                        MAX_TOP_K,
-                        value=settings.top_k,
-                        step=1,
-                        label=strings.TOP_K_LABEL,
-                        info=strings.TOP_K_INFO,
-                    )
-                    mode = gr.Radio(
-                        list(strings.MODE_CHOICES), value=settings.retrieval_mode, label=strings.MODE_LABEL
-                    )
-                doc_filter = gr.Dropdown(choices=[], value=[], multiselect=True, label=strings.FILTER_LABEL)
-                clear_filter = gr.Button(strings.CLEAR_FILTER, size="sm")
-                meta_filter = gr.Textbox(
-                    label=strings.META_FILTER_LABEL, placeholder=strings.META_FILTER_PLACEHOLDER, max_lines=1
-                )
+                parts |= _chat_settings(settings)
             with gr.Column(elem_id="chat-scroll"):
-                conversation = gr.HTML(welcome(), elem_id="conversation", js_on_load=theme.CHAT_JS)
-                live = gr.HTML("", elem_id="live", js_on_load=theme.CHAT_JS)
-            active = gr.HTML(
+                parts["conversation"] = gr.HTML(welcome(), elem_id="conversation", js_on_load=theme.CHAT_JS)
+                parts["live"] = gr.HTML("", elem_id="live", js_on_load=theme.CHAT_JS)
+            parts["active"] = gr.HTML(
                 views.active_settings(settings.top_k, settings.retrieval_mode, 0), elem_id="active-settings"
             )
             with gr.Row(elem_id="composer"):
-                question = gr.Textbox(
-                    show_label=False,
-                    container=False,
-                    placeholder=strings.QUESTION_PLACEHOLDER,
-                    scale=8,
-                    lines=1,
-                    max_lines=4,
-                    elem_id="question",
-                )
-                send = gr.Button(strings.SEND, variant="primary", scale=0, min_width=84, elem_id="send")
-                stop = gr.Button(
-                    strings.STOP, variant="stop", scale=0, min_width=84, interactive=False, elem_id="stop"
-                )
+                parts |= _composer()
         with gr.Column(elem_id="sources-column"):
-            sources_panel = gr.HTML(sources.placeholder(), elem_id="sources", js_on_load=theme.SOURCES_JS)
+            parts["sources"] = gr.HTML(sources.placeholder(), elem_id="sources", js_on_load=theme.SOURCES_JS)
+    return parts
+
+
+def _conversation_list() -> dict:
+    with gr.Row(elem_id="conv-bar"):
+        gr.HTML(
+            f'<button type="button" class="conv-toggle">☰ {strings.CONVERSATIONS}</button>'
+            f'<div class="conv-head">{strings.CONVERSATIONS}</div>',
+            elem_id="conv-heading",
+            js_on_load=theme.CONVERSATIONS_TOGGLE_JS,
+        )
+        new = gr.Button(strings.NEW_CHAT, size="sm", scale=0, min_width=120, elem_id="new-chat")
+    conversations = gr.HTML(
+        views.conversation_list([], None), elem_id="conversations", js_on_load=theme.CONVERSATIONS_JS
+    )
+    return {"new": new, "conversations": conversations}
+
+
+def _chat_settings(settings: Settings) -> dict:
+    """The settings accordion: the generator in use, top k, retrieval mode, document filters."""
+    model = settings.llm_model if settings.generator != "extractive" else ""
+    gr.Markdown(
+        f"**{strings.GENERATOR_LABEL}**: {strings.generator_words(settings.generator, model)}"
+        f" {strings.GENERATOR_FROM_CONFIG}",
+        elem_classes="generator-words",
+    )
+    with gr.Row():
+        top_k = gr.Slider(
+            1, MAX_TOP_K, value=settings.top_k, step=1, label=strings.TOP_K_LABEL, info=strings.TOP_K_INFO
+        )
+        mode = gr.Radio(list(strings.MODE_CHOICES), value=settings.retrieval_mode, label=strings.MODE_LABEL)
+    doc_filter = gr.Dropdown(choices=[], value=[], multiselect=True, label=strings.FILTER_LABEL)
+    clear_filter = gr.Button(strings.CLEAR_FILTER, size="sm")
+    meta_filter = gr.Textbox(
+        label=strings.META_FILTER_LABEL, placeholder=strings.META_FILTER_PLACEHOLDER, max_lines=1
+    )
     return {
-        "new": new,
-        "conversations": conversations,
-        "kb_summary": kb_summary,
         "top_k": top_k,
         "mode": mode,
         "doc_filter": doc_filter,
         "clear_filter": clear_filter,
         "meta_filter": meta_filter,
-        "conversation": conversation,
-        "live": live,
-        "active": active,
-        "question": question,
-        "send": send,
-        "stop": stop,
-        "sources": sources_panel,
     }
+
+
+def _composer() -> dict:
+    question = gr.Textbox(
+        show_label=False,
+        container=False,
+        placeholder=strings.QUESTION_PLACEHOLDER,
+        scale=8,
+        lines=1,
+        max_lines=4,
+        elem_id="question",
+    )
+    send = gr.Button(strings.SEND, variant="primary", scale=0, min_width=84, elem_id="send")
+    stop = gr.Button(strings.STOP, variant="stop", scale=0, min_width=84, interactive=False, elem_id="stop")
+    return {"question": question, "send": send, "stop": stop}
 
 
 def _kb_tab(settings: Settings) -> dict:

@@ -109,7 +109,8 @@ def _cleaned_file(source_path: str, sha256: str) -> str | None:
 
 
 def _from_chunks(kb: KnowledgeBase, chunk_ids: list[str], places: list[ChunkPlace]) -> str:
-    texts = {c.metadata.get("start"): c.text for c in kb.store.get(chunk_ids)}
+    with kb.reading():
+        texts = {c.metadata.get("start"): c.text for c in kb.store.get(chunk_ids)}
     size = max((p.end for p in places), default=0)
     chars = ["\n"] * size
     for place in places:

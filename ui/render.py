@@ -12,11 +12,10 @@ import html
 import re
 from collections.abc import Sequence
 
+from rag.generate.markers import MARKER, marker_numbers
 from rag.types import STAGES, Answer, Citation
 from ui import strings
 from ui.strings import Labels, labels_for
-
-MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 def esc(text: object) -> str:
@@ -31,15 +30,22 @@ def text_html(text: str) -> str:
 
 
 def linkify_markers(escaped: str, turn: int, known: set[int] | None = None) -> str:
-    """Turn ``[n]`` in already-escaped text into footnote links; with ``known``, only those n."""
+    """Turn the markers of already-escaped text (``[1]``, ``[1, 2]``, ``［1］``: the verifier's
+    syntax, ``rag.generate.markers``) into footnote links, one per number; with ``known``, only
+    those numbers are links (a marker naming none of them stays as written)."""
 
-    def link(match: re.Match[str]) -> str:
-        n = int(match.group(1))
+    def link(n: int) -> str:
         if known is not None and n not in known:
-            return match.group(0)
+            return f"[{n}]"
         return f'<a class="cite" href="#cite-{turn}-{n}" data-turn="{turn}" data-n="{n}"><sup>[{n}]</sup></a>'
 
-    return MARKER.sub(link, escaped)
+    def links(match: re.Match[str]) -> str:
+        numbers = marker_numbers(match.group(1))
+        if known is not None and not known.intersection(numbers):
+            return match.group(0)
+        return "".join(link(n) for n in numbers)
+
+    return MARKER.sub(links, escaped)
 
 
 def render_question(text: str) -> str:

@@ -187,66 +187,13 @@ def validate(paras, picked, out_path):
     for pid, title, qas in paras:
         for qa in qas:
             by_id[qa["id"]] = (pid, title, qa)
-    rows = []
-    with open(out_path, encoding="utf-8") as f:
-        for ln, line in enumerate(f, 1):
-            if not line.strip():
-                errors.append(f"line {ln}: empty line")
-                continue
-            try:
-                rows.append((ln, json.loads(line)))
-            except json.JSONDecodeError as e:
-                errors.append(f"line {ln}: invalid JSON ({e})")
+    rows = _read_rows(out_path, errors)
     if len(rows) != N:
         errors.append(f"expected {N} lines, found {len(rows)}")
     seen_ids, seen_q = set(), {}
     for ln, r in rows:
-        missing = [k for k in FIELDS if k not in r]
-        extra = [k for k in r if k not in FIELDS]
-        if missing:
-            errors.append(f"line {ln}: missing fields {missing}")
-            continue
-        if extra:
-            warnings.append(f"line {ln}: extra fields {extra}")
-        qid = r["id"]
-        if qid in seen_ids:
-            errors.append(f"line {ln}: duplicate id {qid}")
-        seen_ids.add(qid)
-        if qid not in by_id:
-            errors.append(f"line {ln}: id {qid} not in source")
-            continue
-        pid, title, qa = by_id[qid]
-        if r["doc"] != pid:
-            errors.append(f"line {ln}: doc {r['doc']!r} != {pid!r}")
-        if r["question_zh"] != qa["question"]:
-            errors.append(f"line {ln}: question_zh differs from source")
-        if r["answers"] != gold_answers(qa):
-            errors.append(f"line {ln}: answers differ from source")
-        if r["lang"] != "en":
-            errors.append(f"line {ln}: lang must be 'en'")
-        if r["source"] != "cmrc2018_trial":
-            errors.append(f"line {ln}: source must be 'cmrc2018_trial'")
-        q = r["question"]
-        if not isinstance(q, str) or not q.strip():
-            errors.append(f"line {ln}: empty English question")
-            continue
-        if q != q.strip():
-            errors.append(f"line {ln}: question has leading/trailing whitespace")
-        if CJK.search(q):
-            warnings.append(f"line {ln}: CJK characters in English question: {q}")
-        key = q.strip().lower()
-        if key in seen_q:
-            errors.append(f"line {ln}: same English question as line {seen_q[key]}")
-        seen_q[key] = ln
-    expected = [qa["id"] for _, _, qa in picked]
-    got = [r.get("id") for _, r in rows]
-    if set(got) != set(expected):
-        errors.append(
-            f"ids differ from the selection: {len(set(expected) - set(got))} missing, "
-            f"{len(set(got) - set(expected))} unexpected"
-        )
-    elif got != expected:
-        warnings.append("ids are not in selection (file) order")
+        _check_row(ln, r, by_id, seen_ids, seen_q, errors, warnings)
+    _check_selection(rows, picked, errors, warnings)
     n_docs = len({r.get("doc") for _, r in rows})
     for w in warnings:
         print("WARNING:", w)
@@ -258,6 +205,76 @@ def validate(paras, picked, out_path):
     )
     print("OK" if not errors else "FAILED")
     return not errors
+
+
+def _read_rows(out_path, errors):
+    rows = []
+    with open(out_path, encoding="utf-8") as f:
+        for ln, line in enumerate(f, 1):
+            if not line.strip():
+                errors.append(f"line {ln}: empty line")
+                continue
+            try:
+                rows.append((ln, json.loads(line)))
+            except json.JSONDecodeError as e:
+                errors.append(f"line {ln}: invalid JSON ({e})")
+    return rows
+
+
+def _check_row(ln, r, by_id, seen_ids, seen_q, errors, warnings):
+    """One line against its source question; ``seen_ids``/``seen_q`` collect ids and questions."""
+    missing = [k for k in FIELDS if k not in r]
+    extra = [k for k in r if k not in FIELDS]
+    if missing:
+        errors.append(f"line {ln}: missing fields {missing}")
+        return
+    if extra:
+        warnings.append(f"line {ln}: extra fields {extra}")
+    qid = r["id"]
+    if qid in seen_ids:
+        errors.append(f"line {ln}: duplicate id {qid}")
+    seen_ids.add(qid)
+    if qid not in by_id:
+        errors.append(f"line {ln}: id {qid} not in source")
+        return
+    pid, _title, qa = by_id[qid]
+    if r["doc"] != pid:
+        errors.append(f"line {ln}: doc {r['doc']!r} != {pid!r}")
+    if r["question_zh"] != qa["question"]:
+        errors.append(f"line {ln}: question_zh differs from source")
+    if r["answers"] != gold_answers(qa):
+        errors.append(f"line {ln}: answers differ from source")
+    if r["lang"] != "en":
+        errors.append(f"line {ln}: lang must be 'en'")
+    if r["source"] != "cmrc2018_trial":
+        errors.append(f"line {ln}: source must be 'cmrc2018_trial'")
+    _check_question(ln, r["question"], seen_q, errors, warnings)
+
+
+def _check_question(ln, q, seen_q, errors, warnings):
+    if not isinstance(q, str) or not q.strip():
+        errors.append(f"line {ln}: empty English question")
+        return
+    if q != q.strip():
+        errors.append(f"line {ln}: question has leading/trailing whitespace")
+    if CJK.search(q):
+        warnings.append(f"line {ln}: CJK characters in English question: {q}")
+    key = q.strip().lower()
+    if key in seen_q:
+        errors.append(f"line {ln}: same English question as line {seen_q[key]}")
+    seen_q[key] = ln
+
+
+def _check_selection(rows, picked, errors, warnings):
+    expected = [qa["id"] for _, _, qa in picked]
+    got = [r.get("id") for _, r in rows]
+    if set(got) != set(expected):
+        errors.append(
+            f"ids differ from the selection: {len(set(expected) - set(got))} missing, "
+            f"{len(set(got) - set(expected))} unexpected"
+        )
+    elif got != expected:
+        warnings.append("ids are not in selection (file) order")
 
 
 def main():

@@ -104,20 +104,34 @@ def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAP
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_kb * 1024)
     throttle = FailureThrottle(settings.login_max_failures)
     app.add_middleware(ApiKeyAuth, keys=tuple(api_keys), throttle=throttle, open_paths=("/health",))
-    answering = threading.Lock()
     _add_error_handlers(app)
+    _add_info_routes(app, pool)
+    _add_chat_route(app, pool)
+    return app
+
+
+def health_of(pool: AssistantPool) -> dict[str, Any]:
+    """What ``/health`` says: the default knowledge base, its size (read under the store's read
+    lock, like every request's reads), the generator and whether citations are checked."""
+    default = pool.default
+    with default.kb.reading():
+        chunks = default.kb.store.count()
+    return {
+        "status": "ok",
+        "model": MODEL_PREFIX,
+        "collection": default.settings.collection,
+        "chunks": chunks,
+        "generator": default.generator.name,
+        "verify_citations": default.verifier is not None,
+    }
+
+
+def _add_info_routes(app: FastAPI, pool: AssistantPool) -> None:
+    """``/health`` and the OpenAI-style model list (one model per knowledge base)."""
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        default = pool.default
-        return {
-            "status": "ok",
-            "model": MODEL_PREFIX,
-            "collection": default.settings.collection,
-            "chunks": default.kb.store.count(),
-            "generator": default.generator.name,
-            "verify_citations": default.verifier is not None,
-        }
+        return health_of(pool)
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
@@ -128,6 +142,13 @@ def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAP
         if model_id not in model_ids(pool):
             return _error_response(UnknownModelError(f"the model {model_id!r} does not exist"))
         return _model(model_id)
+
+
+def _add_chat_route(app: FastAPI, pool: AssistantPool) -> None:
+    """``/v1/chat/completions``: one answer at a time (streamed or whole); errors a user can fix
+    are a 400/404 with one message."""
+    settings = pool.settings
+    answering = threading.Lock()
 
     @app.post("/v1/chat/completions")
     def chat_completions(body: ChatRequest) -> Any:
@@ -157,8 +178,6 @@ def create_app(pool: AssistantPool, *, api_keys: tuple[str, ...] = ()) -> FastAP
         return StreamingResponse(
             _released(_sse(first, events, body.model), answering), media_type="text/event-stream"
         )
-
-    return app
 
 
 def _model(model_id: str) -> dict[str, Any]:

@@ -14,6 +14,10 @@ from rag.textnorm import sentence_spans
 _NUMBER_LIST = r"\d{1,2}(?:\s*(?:[,，、;；]|[-–~～])\s*\d{1,2})*"
 MARKER = re.compile(rf"[\[［【]\s*({_NUMBER_LIST})\s*[\]］】]")
 _LEADING_MARKERS = re.compile(rf"(?:\s*{MARKER.pattern})+")
+# "[1], [2]": markers with the separators between them; a run of them and the punctuation after.
+_MARKER_GROUP = re.compile(rf"{MARKER.pattern}(?:\s*[,，、;；]?\s*{MARKER.pattern})*")
+_SENTENCE_END = re.compile(r"[。！？!?.…][”’」』》）)\"']*$")
+_CLOSING_RUN = re.compile(rf"(?:\s*{MARKER.pattern}[,，、;；.。!?！？]*)+")
 # A reference list an LLM appends ("Sources:\n[1] Title ..."): lines that start with a marker.
 _REFERENCE_LINE = re.compile(rf"^\s*{MARKER.pattern}\s*\S")
 _REFERENCE_HEADING = re.compile(
@@ -91,6 +95,44 @@ def split_claims(text: str) -> list[Claim]:
         piece = text[start:end]
         claims.append(Claim(start, end, strip_markers(piece), tuple(markers_in(piece))))
     return claims
+
+
+def split_cited_clauses(text: str) -> list[Claim]:
+    """Claims that end where a sentence ends or a marker run closes a clause, so each goes with the
+    markers that close it ("A [1]，B [2]。" is two; the eval judge checks each against what it
+    cites). A sentence piece with no marker that ends at a semicolon or a line break runs on into
+    the next. A clause's text drops marker groups with the commas between them ("2020 [1], [2]."
+    -> "2020."); markers alone after a clause join it."""
+    clauses: list[Claim] = []
+    claims = split_claims(text)
+    start: int | None = None
+    for i, claim in enumerate(claims):
+        start = claim.start if start is None else start
+        if i + 1 < len(claims) and not claim.markers and not _SENTENCE_END.search(claim.text):
+            continue
+        for run in _CLOSING_RUN.finditer(text, start, claim.end):
+            if _has_words(text[start : run.start()]) and re.search(r"\w", text[run.end() : claim.end]):
+                _add_clause(clauses, text, start, run.end())
+                start = run.end()
+        _add_clause(clauses, text, start, claim.end)
+        start = None
+    return clauses
+
+
+def _has_words(piece: str) -> bool:
+    return bool(re.search(r"\w", _MARKER_GROUP.sub("", piece)))
+
+
+def _add_clause(clauses: list[Claim], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    piece = text[start:end]
+    plain, markers = tidy(_MARKER_GROUP.sub("", piece)), tuple(markers_in(piece))
+    if not re.search(r"\w", plain) and clauses:
+        last = clauses[-1]
+        clauses[-1] = Claim(last.start, end, last.text + plain, tuple(dict.fromkeys(last.markers + markers)))
+    elif plain:
+        clauses.append(Claim(start, end, plain, markers))
 
 
 def strip_reference_list(text: str) -> str:

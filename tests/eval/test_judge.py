@@ -45,6 +45,23 @@ def test_claims_keep_the_markers_that_follow_each_sentence():
     assert split_claims("") == []
 
 
+def test_claims_use_the_verifiers_sentences_and_marker_syntax():
+    assert split_claims("成都的GDP为2万亿元［1］，增长5%【2, 3】。") == [
+        Claim("成都的GDP为2万亿元，", (1,)),
+        Claim("增长5%。", (2, 3)),
+    ]
+    assert split_claims("[1] 开头的标记。") == [Claim("开头的标记。", (1,))]
+    # a semicolon or a line break without a marker does not end a claim; a bracketed year is text
+    assert split_claims("The sources are in Chinese; they say: 某某。 [1]") == [
+        Claim("The sources are in Chinese; they say: 某某。", (1,))
+    ]
+    assert split_claims("要点：\n- 第一 [1]\n- 第二 [2]") == [
+        Claim("要点：\n- 第一", (1,)),
+        Claim("- 第二", (2,)),
+    ]
+    assert split_claims("CBH [2020] No. 31 says so [1].") == [Claim("CBH [2020] No. 31 says so.", (1,))]
+
+
 @pytest.mark.parametrize(
     ("reply", "expected"),
     [

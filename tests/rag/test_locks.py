@@ -178,3 +178,81 @@ def test_readers_keep_answering_while_another_process_ingests(tmp_path, hash_emb
     assert errors == [] and answered >= 3
     final = assistant.ask("第7号补充文件 眉山市第7项服务业工程")
     assert final.passages[0].doc_id == "extra7" and "修订2" in final.passages[0].text
+
+
+def test_a_servers_other_requests_meet_no_error_while_its_answers_reopen_the_store(tmp_path, hash_embedder):
+    """`rag api` answers one question at a time, but its other requests (which knowledge base a
+    model names, /health) run beside the answer, which reopens the client after another process's
+    commit. Before the fix /health counted outside the read lock, could bind the collection to the
+    client being closed and failed from then on ("'RustBindingsAPI' object has no attribute
+    'bindings'"); listing the collections had the same gap (the likely HTTP 500 of
+    bench/results/load.json; see the next test)."""
+    from rag.api.app import assistant_for, health_of
+    from rag.pool import AssistantPool
+
+    docs = corpus(tmp_path)
+    settings = Settings(data_dir=tmp_path / "data", collection="live", progress=False)
+    run_child("kb.ingest([Path(sys.argv[2])])\n", str(settings.data_dir), str(docs))
+    client = make_client(persist_dir=settings.chroma_dir)
+
+    def factory(s: Settings) -> Assistant:
+        return Assistant(s, kb=KnowledgeBase(settings=s, embedder=hash_embedder, client=client))
+
+    pool = AssistantPool(settings, factory=factory, client=client)
+    assistant = pool.default
+    for i in range(30):
+        (docs / f"extra{i}.txt").write_text(f"第{i}号补充文件：眉山市第{i}项工程已经开工。", encoding="utf-8")
+    writer = run_child(
+        """
+        import rag.index
+        rag.index._COMMIT_SECONDS = 0  # a commit after every file: many reopens for the readers
+        for round in range(3):
+            for path in sorted(Path(sys.argv[2]).glob("extra*.txt")):
+                path.write_text(path.read_text(encoding="utf-8") + f"修订{round}。", encoding="utf-8")
+            kb.ingest([Path(sys.argv[2])])
+        """,
+        str(settings.data_dir),
+        str(docs),
+        wait=False,
+    )
+    errors: list[str] = []
+    side_requests = 0
+
+    def side() -> None:
+        nonlocal side_requests
+        while writer.poll() is None:
+            try:
+                assert assistant_for(pool, "tianfu-rag") is assistant  # lists the collections
+                assert health_of(pool)["chunks"] > 0
+                side_requests += 1
+            except Exception as exc:  # any error at all fails the test
+                errors.append(f"side: {type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=side)
+    thread.start()
+    while writer.poll() is None:
+        try:
+            assistant.search("眉山市第7项工程")
+        except Exception as exc:
+            errors.append(f"answer: {type(exc).__name__}: {exc}")
+    thread.join()
+    assert writer.returncode == 0, writer.stderr.read()[-3000:]
+    assert errors == [] and side_requests > 10
+
+
+def test_listing_the_knowledge_bases_waits_while_the_client_is_reopened(tmp_path):
+    """Reopening closes the old client before the new one exists; a request listing the
+    collections meanwhile (every API request does) used the closed client: it must wait."""
+    from rag.pool import AssistantPool
+
+    settings = Settings(data_dir=tmp_path / "data", collection="live", progress=False)
+    pool = AssistantPool(settings, client=make_client(persist_dir=settings.chroma_dir))
+    guard = guard_for(settings.data_dir)
+    listed: list[list[str]] = []
+    with guard.shared(), guard.upgraded():  # where KnowledgeBase.reading reopens the client
+        lister = threading.Thread(target=lambda: listed.append(pool.collections()))
+        lister.start()
+        lister.join(0.5)
+        assert lister.is_alive() and listed == []  # before the fix: listed while reopening
+    lister.join(5)
+    assert listed == [["live"]]

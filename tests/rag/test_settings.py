@@ -17,8 +17,11 @@ def from_toml(tmp_path, text: str) -> Settings:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("collection = 123", "collection must be text; got 123"),
-        ("chroma_host = 5", "chroma_host must be text; got 5"),
+        ("collection = 123", "collection has an invalid value 123: expected text"),
+        ("chroma_host = 5", "chroma_host has an invalid value 5: expected text"),
+        ("llm_timeout = true", "llm_timeout has an invalid value True: expected a number"),
+        ("top_k = 0", "top_k must be at least 1; got 0"),
+        ('retrieval_mode = "fuzzy"', "retrieval_mode must be one of hybrid, dense, keyword; got 'fuzzy'"),
         ("top_k = 1.7", "top_k has an invalid value 1.7: expected a whole number"),
         ('top_k = "five"', "expected a whole number"),
         ("top_k = true", "expected a whole number"),
@@ -69,3 +72,54 @@ def test_settings_built_in_code_are_type_checked_too():
         Settings(collection=123)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="top_k must be a whole number"):
         Settings(top_k=1.7)  # type: ignore[arg-type]
+
+
+def test_a_wrong_value_names_where_it_was_read(tmp_path):
+    with pytest.raises(
+        ConfigError, match=r"top_k has an invalid value 1\.7: expected a whole number \(from .*rag\.toml\)$"
+    ):
+        from_toml(tmp_path, "top_k = 1.7\n")
+    with pytest.raises(
+        ConfigError, match=r"invalid value '1\.7': expected a whole number \(from RAG_TOP_K\)$"
+    ):
+        load_settings(env={"RAG_TOP_K": "1.7"})
+
+
+def test_the_environment_overrides_rag_toml_and_an_empty_variable_is_unset(tmp_path):
+    config = tmp_path / "rag.toml"
+    config.write_text('[rag]\ntop_k = 7\ncollection = "from-file"\n', encoding="utf-8")
+    settings = load_settings(config, env={"RAG_TOP_K": "3", "RAG_COLLECTION": ""})
+    assert (settings.top_k, settings.collection) == (3, "from-file")
+
+
+def test_unknown_or_malformed_files_are_one_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="unknown settings in .*rag.toml: top_kk"):
+        from_toml(tmp_path, "top_kk = 3\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        from_toml(tmp_path, "top_k = \n")
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(tmp_path / "none.toml", env={})
+
+
+def test_copies_are_validated_again():
+    settings = Settings()
+    assert settings.with_overrides(top_k=3, collection=None).top_k == 3
+    with pytest.raises(ConfigError, match="top_k must be at least 1; got 0"):
+        settings.with_overrides(top_k=0)
+    with pytest.raises(ConfigError, match="data_dir must be a folder or file path; got 3"):
+        Settings(data_dir=3)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown setting 'top_kk'"):
+        Settings(top_kk=3)  # type: ignore[call-arg]
+
+
+def test_the_cli_shows_a_bad_setting_as_one_line(tmp_path, capsys):
+    from cli.main import main
+
+    config = tmp_path / "rag.toml"
+    config.write_text('verify_citations = "maybe"\n', encoding="utf-8")
+    assert main(["--config", str(config), "docs"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        "rag: error: setting verify_citations has an invalid value 'maybe': expected true or false"
+    )
+    assert len(err.splitlines()) == 1 and "Traceback" not in err

@@ -58,6 +58,17 @@ def test_a_marker_without_citation_stays_plain_text():
     assert "#cite-1-1" in html and "#cite-1-7" not in html and "[7]" in html
 
 
+def test_grouped_and_full_width_markers_link_each_number_and_a_year_stays_text():
+    p = passage()
+    known = [citation(1, p, 0, 5), citation(2, p, 5, 9)]
+    html = render.render_answer(answer("川办函 [2020] 31号 [1, 2]；另见［2］和 [7, 8]。", known, [p]), 4)
+    body = html.split('<div class="answer-text">', 1)[1].split("</div>", 1)[0]
+    assert body.count('href="#cite-4-1"') == 1 and body.count('href="#cite-4-2"') == 2
+    assert "[2020]" in html and "[7, 8]" in html and "#cite-4-7" not in html
+    mixed = render.linkify_markers("见 [1-3]", 2, known={1, 3})
+    assert "#cite-2-1" in mixed and "#cite-2-3" in mixed and "#cite-2-2" not in mixed and "[2]" in mixed
+
+
 def test_the_stage_indicator_marks_done_current_and_coming_stages():
     html = render.render_stages("answering")
     states = re.findall(r'class="stage (\w+)" data-stage="(\w+)"', html)

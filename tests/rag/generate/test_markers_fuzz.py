@@ -6,7 +6,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.generate.markers import MARKER, markers_in, rewrite_markers, split_claims, strip_markers, tidy
+from rag.generate.markers import (
+    MARKER,
+    markers_in,
+    rewrite_markers,
+    split_cited_clauses,
+    split_claims,
+    strip_markers,
+    tidy,
+)
 
 FUZZ = settings(max_examples=200, deadline=None)
 NUMBERS = st.lists(st.integers(1, 99), min_size=1, max_size=4)
@@ -24,6 +32,9 @@ def test_parsing_arbitrary_text_never_crashes_and_offsets_are_valid(text):
         assert 0 <= claim.start <= claim.end <= len(text)
         assert MARKER.search(claim.text) is None
         assert all(n >= 0 for n in claim.markers)
+    for clause in split_cited_clauses(text):
+        assert 0 <= clause.start <= clause.end <= len(text)
+        assert MARKER.search(clause.text) is None
     assert MARKER.search(strip_markers(text)) is None
     assert markers_in(rewrite_markers(text, lambda numbers: numbers)) == markers_in(text)
     assert markers_in(rewrite_markers(text, lambda numbers: [])) == []
@@ -45,3 +56,12 @@ def test_markers_after_each_sentence_come_back_with_it(claims, style, stop):
     parsed = split_claims(text)
     assert [c.markers for c in parsed] == [tuple(dict.fromkeys(ns)) for _, ns in claims]
     assert [c.text for c in parsed] == [tidy(f"{body.strip()}{stop}") for body, _ in claims]
+
+
+@FUZZ
+@given(st.lists(st.tuples(BODY, NUMBERS), min_size=1, max_size=6), STYLES)
+def test_each_clause_keeps_the_markers_that_close_it(clauses, style):
+    text = "".join(f"{body.strip()}{''.join(style.format(n) for n in ns)}，" for body, ns in clauses)
+    parsed = split_cited_clauses(text)
+    assert [c.markers for c in parsed] == [tuple(dict.fromkeys(ns)) for _, ns in clauses]
+    assert [c.text for c in parsed] == [tidy(f"{body.strip()}，") for body, _ in clauses]
