@@ -354,6 +354,19 @@ class KnowledgeBase:
         return report.chunks_deleted
 
 
+def open_knowledge_base(
+    settings: Settings, *, embedder: Embedder | None = None, client: Any = None
+) -> KnowledgeBase:
+    """The knowledge base the settings name; its embedder loads the model on first use."""
+    if embedder is None:
+        from rag.embedding.lazy import lazy_embedder
+
+        embedder = lazy_embedder(settings)
+    if client is None:
+        client = open_client(settings)
+    return KnowledgeBase(settings=settings, embedder=embedder, client=client)
+
+
 def open_client(settings: Settings) -> Any:
     """The Chroma client the settings name: the process's embedded store under ``chroma_dir``,
     or the server at ``chroma_host``."""
