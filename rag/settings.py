@@ -32,6 +32,9 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_backend: str = "onnx"
     embedding_batch_size: int = 16
+    # Where the converted builtin model (and OCR's optimised models) are cached, once per machine
+    # and user, shared by every data folder. None: $XDG_CACHE_HOME/tianfu-rag or ~/.cache/tianfu-rag.
+    model_cache: str | None = None
     chunk_size: int = 300  # target characters per chunk
     chunk_overlap: int = 1  # sentences repeated at the start of the next chunk
     top_k: int = 5
@@ -144,11 +147,22 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """The model cache folder (``model_cache``, or the user's cache folder); not per data folder."""
+        if self.model_cache:
+            return Path(self.model_cache).expanduser()
+        return default_model_cache()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def default_model_cache(env: dict[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/tianfu-rag/models``, or ``~/.cache/tianfu-rag/models``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or ""
+    root = Path(base).expanduser() if Path(base).expanduser().is_absolute() else Path.home() / ".cache"
+    return root / "tianfu-rag" / "models"
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
