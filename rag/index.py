@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -34,7 +35,6 @@ import numpy as np
 from rag import terms
 from rag.chunk import Chunker
 from rag.embedding.base import Embedder
-from rag.errors import IndexMismatchError, RagError
 from rag.ingest import (
     IngestReport,
     Prepared,
@@ -47,9 +47,11 @@ from rag.load import MB, LoadLimits
 from rag.locks import guard_for
 from rag.ocr import OcrOptions
 from rag.settings import Settings
-from vectorstore.chroma_store import ChromaStore, StoredChunk, delete_collection, make_client
-from vectorstore.errors import StoreMismatchError, StoreUnreachableError
+from rag.stores import drop_collection, index_mismatch, keyword_path, open_client
+from vectorstore.chroma_store import ChromaStore, StoredChunk
 from vectorstore.keyword import KeywordIndex
+
+__all__ = ["KnowledgeBase", "drop_collection", "keyword_path", "open_client", "open_knowledge_base"]
 
 log = logging.getLogger(__name__)
 _COMMIT_SECONDS = 2.0  # prepared files are committed together at most this often (and at the end)
@@ -86,6 +88,8 @@ class KnowledgeBase:
         )
         self.notify: Callable[[str], None] = log.warning  # tells a waiting writer who holds the lock
         self._seen: tuple[int, int] | None = None
+        self._stamp = ""  # the collection's stamp the keyword index was synced at
+        self._depth = threading.local()  # reading() nesting per thread: stamps are checked outermost
         self._last_keyword_save = 0.0
         self._keyword_unsaved = False
         with self.guard.shared():
@@ -103,39 +107,53 @@ class KnowledgeBase:
             )
             self.keyword = KeywordIndex(keyword_path(settings), terms=terms)
             self._seen = self.guard.generation()
-            self._sync_keyword_index()
+            self._stamp = self.store.stamp()
+            if self._sync_keyword_index() and self.store.remote:
+                self.keyword.save()  # this machine's copy, for the next start
 
     # --- reading ------------------------------------------------------------------------------
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Read the indexes: no commit runs meanwhile, and another process's changes are seen."""
+        """Read the indexes: no commit runs meanwhile, and another process's (on a Chroma server,
+        another machine's: the collection's stamp, one request per outermost read) changes are seen."""
+        depth = getattr(self._depth, "n", 0)
         with self.guard.shared():
-            if self.guard.generation() != self._seen:
-                with self.guard.upgraded():
-                    self._refresh()
-            yield
+            self._depth.n = depth + 1
+            try:
+                moved = self.guard.generation() != self._seen
+                if moved or (not depth and self.store.remote and self.store.stamp() != self._stamp):
+                    with self.guard.upgraded():
+                        self._refresh()
+                yield
+            finally:
+                self._depth.n = depth
 
     def _refresh(self) -> None:
         """Catch up with changes made by someone else (the caller excludes this process's readers)."""
         now = self.guard.generation()
-        if now == self._seen:
+        stamp = self.store.stamp() if self.store.remote else self._stamp
+        if now == self._seen and stamp == self._stamp:
             return
         handle = self.store.handle
         if handle.reopenable and getattr(handle, "generation", None) != now:
             handle.reopen()
             handle.generation = now
-        self.keyword.reload()
-        self._sync_keyword_index()
-        self._seen = now
+        if now != self._seen:
+            self.keyword.reload()
+        if self._sync_keyword_index() and self.store.remote:
+            self.keyword.save()
+        self._seen, self._stamp = now, stamp
 
-    def _sync_keyword_index(self) -> None:
-        """Make the keyword index hold exactly Chroma's chunks (in memory; writers save it)."""
+    def _sync_keyword_index(self) -> bool:
+        """Make the keyword index hold exactly Chroma's chunks (in memory; writers save it, and
+        readers of a Chroma server, whose local file is only this machine's copy); True when
+        something changed."""
         stored = {c.metadata.get("chunk_id", c.chunk_id): c.metadata for c in self.store.all_metadata()}
         extra = self.keyword.chunk_ids - set(stored)
         missing = set(stored) - self.keyword.chunk_ids
         moved = {c for c in set(stored) - missing if self.keyword.doc_of(c) != stored[c].get("doc_id", "")}
         if not (extra or missing or moved):
-            return
+            return False
         log.info(
             "keyword index out of step with Chroma (%d vs %d chunks): rebuilding",
             len(self.keyword),
@@ -144,6 +162,7 @@ class KnowledgeBase:
         self.keyword.remove(sorted(extra | moved))
         for chunk in self.store.get(sorted(missing | moved)):
             self.keyword.add(chunk.chunk_id, chunk.metadata.get("doc_id", ""), _keyword_text(chunk))
+        return True
 
     def registry(self) -> dict[str, list[StoredChunk]]:
         """doc_id -> its stored records (metadata only)."""
@@ -195,8 +214,17 @@ class KnowledgeBase:
                     self._last_keyword_save, self._keyword_unsaved = time.monotonic(), False
                 else:
                     self._keyword_unsaved = True
+                self._stamp = self._bump_stamp()
                 self._seen = self.guard.bump()
                 self.store.handle.generation = self._seen
+
+    def _bump_stamp(self) -> str:
+        """Tell readers on other machines (same Chroma server) that the collection changed."""
+        try:
+            return self.store.bump_stamp()
+        except Exception as exc:  # the records are written; only remote readers notice later
+            log.warning("could not stamp the collection as changed (%s: %s)", type(exc).__name__, exc)
+            return self._stamp
 
     def ingest(self, paths: Iterable[Path], *, prune: bool = False, force: bool = False) -> IngestReport:
         """Add, update (and with ``prune`` remove) documents; ``force`` re-checks every file's
@@ -365,45 +393,6 @@ def open_knowledge_base(
     if client is None:
         client = open_client(settings)
     return KnowledgeBase(settings=settings, embedder=embedder, client=client)
-
-
-def open_client(settings: Settings) -> Any:
-    """The Chroma client the settings name: the process's embedded store under ``chroma_dir``,
-    or the server at ``chroma_host``."""
-    try:
-        return make_client(
-            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
-        )
-    except StoreUnreachableError as exc:
-        raise RagError(str(exc)) from exc
-
-
-def index_mismatch(exc: StoreMismatchError) -> IndexMismatchError:
-    """The one-line error (with what to do) for a collection built with another embedding model."""
-    (model, dim), (want, want_dim) = exc.recorded, exc.expected
-    return IndexMismatchError(
-        f"knowledge base '{exc.collection}' was built with embedding model {model} (dimension {dim}), "
-        f"but the configured model is {want} (dimension {want_dim}); "
-        f"re-index with `rag ingest --rebuild` or configure the original model"
-    )
-
-
-def keyword_path(settings: Settings) -> Path:
-    return settings.data_dir / "keyword" / f"{settings.collection}.json"
-
-
-def drop_collection(settings: Settings, client: Any | None = None) -> None:
-    """Delete a collection and its keyword index (``rag ingest --rebuild``, the UI's rebuild), as
-    a writer: readers in other processes see it go. Works whatever model built the collection."""
-    client = client if client is not None else open_client(settings)
-    guard = guard_for(settings.data_dir)
-    with guard.writer(timeout=settings.write_lock_timeout, waiting=log.warning), guard.exclusive():
-        guard.bump()
-        try:
-            delete_collection(client, settings.collection)
-            keyword_path(settings).unlink(missing_ok=True)
-        finally:
-            guard.bump()
 
 
 def _keyword_text(chunk: StoredChunk) -> str:

@@ -77,8 +77,12 @@ class Settings:
     # Scanned PDFs and images (the [ocr] extra): read by OCR; lines under this confidence are marked.
     ocr: bool = True
     ocr_low_confidence: float = 0.9
-    chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
+    # A Chroma server instead of the embedded store, for every command: chroma_url
+    # ("http://chroma.internal:8000", "https://…"), or the older chroma_host + chroma_port.
+    chroma_url: str | None = None
+    chroma_host: str | None = None
     chroma_port: int = 8000
+    chroma_token: str | None = field(default=None, repr=False)  # sent as Authorization: Bearer
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -138,8 +142,20 @@ class Settings:
             raise ConfigError(f"ocr_low_confidence must be within [0, 1]; got {self.ocr_low_confidence!r}")
         if self.chunk_overlap < 0:
             raise ConfigError(f"chunk_overlap must be 0 or more; got {self.chunk_overlap}")
+        _check_chroma(self)
         if not self.collection.replace("-", "").replace("_", "").isalnum() or len(self.collection) < 3:
             raise ConfigError(f"collection must be 3+ letters, digits, '-' or '_'; got {self.collection!r}")
+
+    @property
+    def chroma_server(self) -> tuple[str, int, bool] | None:
+        """``(host, port, https)`` of the Chroma server to use, or None for the embedded store."""
+        if self.chroma_url:
+            return _parse_chroma_url(self.chroma_url)
+        return (self.chroma_host, self.chroma_port, False) if self.chroma_host else None
+
+    @property
+    def chroma_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.chroma_token}"} if self.chroma_token else {}
 
     @property
     def chroma_dir(self) -> Path:
@@ -155,6 +171,34 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _check_chroma(settings: Settings) -> None:
+    if settings.chroma_url is not None:
+        _parse_chroma_url(settings.chroma_url)
+    if not 0 < settings.chroma_port < 65536:
+        raise ConfigError(f"chroma_port must be between 1 and 65535; got {settings.chroma_port}")
+
+
+def _parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``http(s)://host[:port]`` as ``(host, port, https)``; the port defaults to 8000 (http)
+    or 443 (https). Anything else is a ConfigError naming the value."""
+    from urllib.parse import urlsplit
+
+    if "@" in url:  # never echo credentials
+        raise ConfigError("chroma_url must not hold credentials: put the token in chroma_token")
+    problem = f"chroma_url must look like http://host:8000 or https://host; got {url!r}"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigError(problem) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigError(problem)
+    if parts.query or parts.fragment or port == 0:
+        raise ConfigError(problem)
+    https = parts.scheme == "https"
+    return parts.hostname, port or (443 if https else 8000), https
 
 
 def default_model_cache(env: dict[str, str] | None = None) -> Path:

@@ -2,13 +2,16 @@
 
 Chroma never embeds anything here (no embedding function: its default one would reach for the
 network): writes carry precomputed vectors and the stored document is the passage text users see;
-searches take a query vector. The collection metadata records the embedding model and dimension.
+searches take a query vector. The collection metadata records the embedding model and dimension,
+and a stamp that every commit changes (``bump_stamp``), so that readers elsewhere (other machines
+on the same Chroma server) know when to refresh what they derive from the records.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -20,6 +23,7 @@ import numpy as np
 from vectorstore.errors import StoreMismatchError, StoreUnreachableError
 
 log = logging.getLogger(__name__)
+STAMP_KEY = "rag_stamp"  # collection metadata: changed by every commit
 
 
 @dataclass(frozen=True)
@@ -29,16 +33,26 @@ class StoredChunk:
     metadata: dict[str, Any]
 
 
-def _new_client(*, persist_dir: Path | None, host: str | None, port: int):
+def _new_client(
+    *,
+    persist_dir: Path | None,
+    host: str | None,
+    port: int,
+    ssl: bool = False,
+    headers: dict[str, str] | None = None,
+):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     if host:
+        where = f"{'https' if ssl else 'http'}://{host}:{port}"
         try:
-            return chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=host, port=port, ssl=ssl, headers=dict(headers or {}), settings=chroma_settings
+            )
         except Exception as exc:  # chromadb raises several types for an unreachable server
-            raise StoreUnreachableError(f"cannot reach the Chroma server at {host}:{port}: {exc}") from exc
+            raise StoreUnreachableError(f"cannot reach the Chroma server at {where}: {exc}") from exc
     if persist_dir is None:
         return chromadb.EphemeralClient(settings=chroma_settings)
     persist_dir.mkdir(parents=True, exist_ok=True)
@@ -56,8 +70,9 @@ class ClientHandle:
 
     generation: Any = None  # the change marker its client was opened after (set by rag.index)
 
-    def __init__(self, client: Any, *, reopen: Callable[[], Any] | None = None) -> None:
-        self._client, self._reopen, self.epoch = client, reopen, 0
+    def __init__(self, client: Any, *, reopen: Callable[[], Any] | None = None, remote: bool = False) -> None:
+        """``remote``: a server's client, whose records other machines may change at any time."""
+        self._client, self._reopen, self.epoch, self.remote = client, reopen, 0, remote
 
     @property
     def client(self) -> Any:
@@ -86,12 +101,21 @@ _HANDLES_LOCK = threading.Lock()
 
 
 def make_client(
-    *, persist_dir: Path | None = None, host: str | None = None, port: int = 8000
+    *,
+    persist_dir: Path | None = None,
+    host: str | None = None,
+    port: int = 8000,
+    ssl: bool = False,
+    headers: dict[str, str] | None = None,
 ) -> ClientHandle:
     """The process's client of an embedded persistent store (one per folder), an HTTP client of
-    a Chroma server when ``host`` is set, or a new in-memory store when neither is given."""
-    if host or persist_dir is None:
-        return ClientHandle(_new_client(persist_dir=None, host=host, port=port))
+    a Chroma server when ``host`` is set (``ssl``: HTTPS; ``headers`` go with every request, e.g.
+    an auth token), or a new in-memory store when neither is given."""
+    if host:
+        client = _new_client(persist_dir=None, host=host, port=port, ssl=ssl, headers=headers)
+        return ClientHandle(client, remote=True)
+    if persist_dir is None:
+        return ClientHandle(_new_client(persist_dir=None, host=None, port=port))
     folder = Path(persist_dir).resolve()
     with _HANDLES_LOCK:
         if folder not in _HANDLES:
@@ -168,8 +192,35 @@ class ChromaStore:
             self._bind()
         return self._chroma
 
+    @property
+    def remote(self) -> bool:
+        """True for a server's collection, which other machines may change."""
+        return self._handle.remote
+
     def count(self) -> int:
         return self._collection.count()
+
+    def stamp(self) -> str:
+        """What the collection is now: its id and the stamp of its last commit. It changes with
+        every commit from any process or machine, and when the collection is dropped and made
+        again (then this store binds to the new one)."""
+        try:
+            found = self._client.get_collection(self.collection_name, embedding_function=None)
+        except Exception as exc:  # chromadb's NotFoundError: dropped by someone else
+            log.debug("collection %s not found (%s): creating it", self.collection_name, exc)
+            self._bind()
+            found = self._chroma
+        if found.id != self._collection.id:
+            self._check_existing(self._expected)
+            self._chroma = found
+        return f"{found.id}:{(found.metadata or {}).get(STAMP_KEY, '')}"
+
+    def bump_stamp(self) -> str:
+        """Mark the collection changed (a commit): readers comparing ``stamp()`` will refresh."""
+        collection = self._client.get_collection(self.collection_name, embedding_function=None)
+        metadata = dict(collection.metadata or {}) | {STAMP_KEY: uuid.uuid4().hex}
+        collection.modify(metadata=metadata)
+        return f"{collection.id}:{metadata[STAMP_KEY]}"
 
     def all_metadata(self) -> list[StoredChunk]:
         """Every record's id and metadata (no texts, no vectors): the registry of what is indexed."""

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+from fakes import HashEmbedder
 
 from rag.embedding.lazy import BUILTIN_DIMENSION, LazyEmbedder, lazy_embedder
 from rag.errors import EmbeddingError
 from rag.index import open_knowledge_base
 from rag.settings import Settings
-from tests.fakes import HashEmbedder
 from vectorstore.chroma_store import make_client
 
 
