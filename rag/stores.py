@@ -40,7 +40,7 @@ def index_mismatch(exc: StoreMismatchError) -> IndexMismatchError:
 
 
 def keyword_path(settings: Settings) -> Path:
-    return settings.data_dir / "keyword" / f"{settings.collection}.json"
+    return settings.data_dir / "keyword" / f"{settings.collection}.npz"  # reads an older .json too
 
 
 def drop_collection(settings: Settings, client: Any | None = None) -> None:
@@ -53,5 +53,6 @@ def drop_collection(settings: Settings, client: Any | None = None) -> None:
         try:
             delete_collection(client, settings.collection)
             keyword_path(settings).unlink(missing_ok=True)
+            keyword_path(settings).with_suffix(".json").unlink(missing_ok=True)  # an older version's
         finally:
             guard.bump()

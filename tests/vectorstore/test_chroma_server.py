@@ -90,7 +90,7 @@ def test_two_instances_on_one_server_see_each_others_changes_without_restart(
     for mode in ("keyword", "hybrid"):
         passages = reader.search(query, k=3, mode=mode).passages
         assert passages and passages[0].doc_id.startswith("002"), mode
-    assert (tmp_path / "b" / "keyword" / "two-instances.json").is_file()  # the reader's own copy
+    assert (tmp_path / "b" / "keyword" / "two-instances.npz").is_file()  # the reader's own copy
     removed = next(d.doc_id for d in writer.kb.documents() if d.doc_id.startswith("002"))
     writer.kb.remove_documents([removed])
     assert all(not p.doc_id.startswith("002") for p in reader.search(query, k=5, mode="keyword").passages)
