@@ -265,11 +265,13 @@ class KeywordIndex:
         chunk = stats.chunks
         pairs = zip(hit.tolist(), scores.tolist(), strict=True)
         best = sorted(pairs, key=lambda p: (-p[1], chunk[p[0]] or ""))[:k]
-        return [(chunk[slot] or "", score, self._coverage(term_sets, slot)) for slot, score in best]
+        idf_of = {t: self.idf(t) for t in terms}  # coverage asks for them once per hit
+        idf = lambda t: idf_of[t] if t in idf_of else self.idf(t)  # noqa: E731
+        return [(chunk[slot] or "", score, self._coverage(term_sets, slot, idf)) for slot, score in best]
 
-    def _coverage(self, term_sets: list[list[str]], slot: int) -> float:
+    def _coverage(self, term_sets: list[list[str]], slot: int, idf: Callable[[str], float]) -> float:
         held, vocab = set(self._ids[slot].tolist()), self._vocab
-        return self.terms.coverage(term_sets, lambda t: vocab.get(t, -1) in held, self.idf)
+        return self.terms.coverage(term_sets, lambda t: vocab.get(t, -1) in held, idf)
 
 
 def _join(strings: Iterable[str]) -> np.ndarray:
