@@ -41,7 +41,10 @@ from rag.ingest import (
     Registry,
     chunk_metadata,
     discover_files,
+    embed_batches,
+    new_records,
     prepare_file,
+    progress_bar,
 )
 from rag.load import MB, LoadLimits
 from rag.locks import guard_for
@@ -236,7 +239,7 @@ class KnowledgeBase:
             registry = Registry(self.registry_records())
             pending: list[Prepared] = []
             last_commit = time.monotonic()
-            with self._progress() as bar:
+            with progress_bar(self.settings.progress) as bar:
                 for path in files:
                     prepared = prepare_file(
                         path,
@@ -245,7 +248,9 @@ class KnowledgeBase:
                         chunker=self.chunker,
                         limits=self.limits,
                         ocr=self.ocr,
-                        embed=lambda texts: self._embed(texts, bar),
+                        embed=lambda texts: embed_batches(
+                            self.embedder, texts, self.settings.embedding_batch_size, bar
+                        ),
                         force=force,
                     )
                     if prepared is not None:
@@ -272,32 +277,45 @@ class KnowledgeBase:
             self._apply_all(pending, registry, report)
 
     def _apply_all(self, pending: list[Prepared], registry: Registry, report: IngestReport) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        together = self._write_new_together(pending, now)
         for prepared in pending:
             try:
-                self._apply(prepared, registry, report)
+                self._apply(prepared, registry, report, now, written=together)
             except Exception as exc:  # a store error costs this file only; a re-run completes it
                 log.debug("committing %s failed", prepared.path, exc_info=True)
                 report.failed.append(
                     (str(prepared.path), f"could not be written ({type(exc).__name__}: {exc})")
                 )
 
-    def _apply(self, p: Prepared, registry: Registry, report: IngestReport) -> None:
-        """The three steps of a file's update (see the module docstring)."""
-        doc, total = p.document, len(p.views)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        chunk_ids = {chunk.chunk_id for chunk, _, _ in p.views.values()}
-        old_ids = {o.chunk_id for o in p.old}
-        new = [rid for rid in p.views if rid not in old_ids]
-        if new:
+    def _write_new_together(self, pending: list[Prepared], now: str) -> bool:
+        """Step 1 of every pending file in one write: a Chroma write costs ≈ 0.2 s a call whatever
+        its size (embedded). When it fails, each file is written on its own (and fails alone)."""
+        parts = [new_records(p, now, self.ocr.low_confidence) for p in pending]
+        parts = [part for part in parts if part[0]]
+        if len(parts) < 2:
+            return False
+        try:
             self.store.upsert(
-                new,
-                [p.views[rid][0].text for rid in new],
-                [
-                    chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total, self.ocr.low_confidence)
-                    for rid in new
-                ],
-                np.stack([p.vectors[rid] for rid in new]),
+                [i for part in parts for i in part[0]],
+                [t for part in parts for t in part[1]],
+                [m for part in parts for m in part[2]],
+                np.vstack([part[3] for part in parts]),
             )
+        except Exception:
+            log.debug("writing %d files together failed; one by one instead", len(parts), exc_info=True)
+            return False
+        return True
+
+    def _apply(
+        self, p: Prepared, registry: Registry, report: IngestReport, now: str, *, written: bool
+    ) -> None:
+        """The three steps of a file's update (see the module docstring); ``written``: step 1 is done."""
+        doc, total = p.document, len(p.views)
+        chunk_ids = {chunk.chunk_id for chunk, _, _ in p.views.values()}
+        new, texts, metadatas, vectors = new_records(p, now, self.ocr.low_confidence)
+        if new and not written:
+            self.store.upsert(new, texts, metadatas, vectors)
         written = {p.views[rid][0].chunk_id: p.views[rid][0] for rid in new}
         for chunk in written.values():
             self.keyword.add(chunk.chunk_id, doc.doc_id, chunk.text_for_embedding)
@@ -330,25 +348,6 @@ class KnowledgeBase:
         for doc_id in self._gone(registry):
             self._delete_records(registry.docs.pop(doc_id), report)
             report.removed.append(doc_id)
-
-    def _embed(self, texts: list[str], bar: Any) -> np.ndarray:
-        bar.total = (bar.total or 0) + len(texts)
-        bar.refresh()
-        if not texts:
-            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        batch = self.settings.embedding_batch_size
-        parts = []
-        for start in range(0, len(texts), batch):
-            parts.append(self.embedder.embed_passages(texts[start : start + batch]))
-            bar.update(len(parts[-1]))
-        return np.vstack(parts)
-
-    @contextmanager
-    def _progress(self) -> Iterator[Any]:
-        from tqdm import tqdm
-
-        with tqdm(total=0, desc="Embedding", unit="chunk", disable=not self.settings.progress) as bar:
-            yield bar
 
     def _delete_records(
         self, records: list[StoredChunk], report: IngestReport, keep: set[str] = frozenset()

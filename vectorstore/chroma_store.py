@@ -254,12 +254,13 @@ class ChromaStore:
         """Write records in batches under the client's maximum batch size."""
         for start in range(0, len(ids), self.batch_size):
             stop = start + self.batch_size
-            self._collection.upsert(
-                ids=ids[start:stop],
-                documents=texts[start:stop],
-                metadatas=metadatas[start:stop],
-                embeddings=vectors[start:stop],
-            )
+            self._upsert_batch(ids[start:stop], texts[start:stop], metadatas[start:stop], vectors[start:stop])
+
+    def _upsert_batch(
+        self, ids: list[str], texts: list[str], metadatas: list[dict], vectors: np.ndarray
+    ) -> None:
+        """One write (tests kill a process here)."""
+        self._collection.upsert(ids=ids, documents=texts, metadatas=metadatas, embeddings=vectors)
 
     def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         for start in range(0, len(ids), self.batch_size):
