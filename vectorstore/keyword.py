@@ -60,6 +60,10 @@ class _Stats:
     chunks: tuple[str | None, ...]  # per slot, as compiled
     n: int
 
+    @property
+    def live_docs(self) -> frozenset[str]:
+        return frozenset(self.doc_names)
+
 
 class KeywordIndex:
     """BM25 (k1=1.5, b=0.75) over chunk tokens; ``save`` writes atomically, ``reload`` reads the
@@ -124,8 +128,7 @@ class KeywordIndex:
     @property
     def doc_ids(self) -> frozenset[str]:
         """The documents with at least one chunk indexed."""
-        stats = self._prepare()
-        return frozenset(stats.doc_names[i] for i in np.unique(stats.slot_doc) if i >= 0)
+        return self._prepare().live_docs
 
     def add(self, chunk_id: str, doc_id: str, text: str) -> None:
         self._put(chunk_id, doc_id, self.terms.tokenize(text))
