@@ -92,6 +92,7 @@ class KnowledgeBase:
         self.notify: Callable[[str], None] = log.warning  # tells a waiting writer who holds the lock
         self._seen: tuple[int, int] | None = None
         self._stamp = ""  # the collection's stamp the keyword index was synced at
+        self._spare: list[StoredChunk] | None = None  # records read by the last sync, until a commit
         self._depth = threading.local()  # reading() nesting per thread: stamps are checked outermost
         self._last_keyword_save = 0.0
         self._keyword_unsaved = False
@@ -148,10 +149,10 @@ class KnowledgeBase:
         self._seen, self._stamp = now, stamp
 
     def _sync_keyword_index(self) -> bool:
-        """Make the keyword index hold exactly Chroma's chunks (in memory; writers save it, and
-        readers of a Chroma server, whose local file is only this machine's copy); True when
-        something changed."""
-        stored = {c.metadata.get("chunk_id", c.chunk_id): c.metadata for c in self.store.all_metadata()}
+        """Make the keyword index hold exactly Chroma's chunks (in memory; writers and readers of
+        a server, whose file is this machine's copy, save it); True when something changed."""
+        records = self._spare = self.store.all_metadata()  # the registry's next read reuses it
+        stored = {c.metadata.get("chunk_id", c.chunk_id): c.metadata for c in records}
         extra = self.keyword.chunk_ids - set(stored)
         missing = set(stored) - self.keyword.chunk_ids
         moved = {c for c in set(stored) - missing if self.keyword.doc_of(c) != stored[c].get("doc_id", "")}
@@ -167,10 +168,8 @@ class KnowledgeBase:
             self.keyword.add(chunk.chunk_id, chunk.metadata.get("doc_id", ""), _keyword_text(chunk))
         return True
 
-    def registry(self) -> dict[str, list[StoredChunk]]:
-        """doc_id -> its stored records (metadata only)."""
-        with self.reading():
-            return Registry(self.store.all_metadata()).docs
+    def registry(self) -> dict[str, list[StoredChunk]]:  # doc_id -> its records (metadata only)
+        return Registry(self.registry_records()).docs
 
     def documents(self) -> list[DocumentSummary]:
         summaries = []
@@ -208,6 +207,7 @@ class KnowledgeBase:
         marker moves first too, so a writer killed half-way still makes them look)."""
         with self.guard.exclusive():
             self._refresh()
+            self._spare = None
             self.guard.bump()
             try:
                 yield
@@ -221,8 +221,7 @@ class KnowledgeBase:
                 self._seen = self.guard.bump()
                 self.store.handle.generation = self._seen
 
-    def _bump_stamp(self) -> str:
-        """Tell readers on other machines (same Chroma server) that the collection changed."""
+    def _bump_stamp(self) -> str:  # readers on other machines (same server) will refresh
         try:
             return self.store.bump_stamp()
         except Exception as exc:  # the records are written; only remote readers notice later
@@ -267,8 +266,10 @@ class KnowledgeBase:
         return report
 
     def registry_records(self) -> list[StoredChunk]:
+        """Every record's metadata: the list the last sync read, unless a commit came since."""
         with self.reading():
-            return self.store.all_metadata()
+            spare, self._spare = self._spare, None
+            return spare if spare is not None else self.store.all_metadata()
 
     def _commit(
         self, pending: list[Prepared], registry: Registry, report: IngestReport, *, final: bool

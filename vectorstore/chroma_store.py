@@ -285,7 +285,8 @@ class ChromaStore:
 
         ``script_offsets`` adds a per-script constant to the similarity before ranking; ``where``
         (a Chroma clause on record metadata) is searched inside, not applied to the results."""
-        if self.count() == 0:
+        total = self.count()
+        if total == 0:
             return []
         clauses: list[dict[str, Any]] = []
         if doc_ids:
@@ -297,7 +298,7 @@ class ChromaStore:
         where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         got = self._collection.query(
             query_embeddings=[query_vector.tolist()],
-            n_results=min(k, self.count()),
+            n_results=min(k, total),
             where=where,
             include=["documents", "metadatas", "distances"],
         )
