@@ -224,13 +224,27 @@ class ChromaStore:
 
     def all_metadata(self) -> list[StoredChunk]:
         """Every record's id and metadata (no texts, no vectors): the registry of what is indexed."""
-        got = self._collection.get(include=["metadatas"])
-        return [StoredChunk(i, "", m or {}) for i, m in zip(got["ids"], got["metadatas"], strict=True)]
+        return [
+            StoredChunk(i, "", m or {})
+            for got in self._pages(include=["metadatas"])
+            for i, m in zip(got["ids"], got["metadatas"], strict=True)
+        ]
 
     def doc_ids_where(self, where: dict[str, Any]) -> set[str]:
         """The documents with a record matching a Chroma ``where`` clause (metadata only)."""
-        got = self._collection.get(where=where, include=["metadatas"])
-        return {(m or {}).get("doc_id", "") for m in got["metadatas"]} - {""}
+        pages = self._pages(where=where, include=["metadatas"])
+        return {(m or {}).get("doc_id", "") for got in pages for m in got["metadatas"]} - {""}
+
+    def _pages(self, **query: Any) -> Iterator[dict[str, Any]]:
+        """``get`` in pages of ``batch_size`` records: one read of a whole large collection fails
+        in the embedded store ("too many SQL variables", seen at 87k records)."""
+        offset, page = 0, min(self.batch_size, 5000)
+        while True:
+            got = self._collection.get(limit=page, offset=offset, **query)
+            yield got
+            if len(got["ids"]) < page:
+                return
+            offset += page
 
     def get(self, chunk_ids: Sequence[str]) -> list[StoredChunk]:
         if not chunk_ids:

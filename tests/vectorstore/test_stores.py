@@ -147,3 +147,17 @@ def test_an_earlier_versions_json_file_is_read_and_replaced(tmp_path):
     again = KeywordIndex(tmp_path / "kw.npz", terms=WhitespaceTerms())
     assert again.chunk_ids == {"c1", "c2"} and again.doc_of("c2") == ""
     assert KeywordIndex(tmp_path / "none.npz", terms=WhitespaceTerms()).search("x") == []
+
+
+def test_reading_everything_goes_in_pages():
+    client = make_client()
+    store = ChromaStore(client=client, collection="store-pages", model_id="m", dimension=2)
+    store.batch_size = 3
+    ids = [f"r{i:02d}" for i in range(10)]
+    store.upsert(
+        ids, ids, [{"chunk_id": i, "doc_id": f"d{int(i[1:]) % 4}"} for i in ids], _vectors(*[[1, 0]] * 10)
+    )
+    assert sorted(c.chunk_id for c in store.all_metadata()) == ids
+    assert store.doc_ids_where({"doc_id": {"$in": ["d1", "d3"]}}) == {"d1", "d3"}
+    store.batch_size = 5  # a last page exactly full
+    assert len(store.all_metadata()) == 10
