@@ -16,7 +16,9 @@ so its peak memory (ru_maxrss) is its own. Measured:
   on the same texts, and the real builtin model's encode throughput on a sample, from which the
   ingest overhead beyond encoding is projected for the real model; retrieval latency p50/p95 per
   mode (keyword, dense, hybrid; the question's vector is computed before timing); re-ingest of
-  the unchanged corpus; disk size; peak memory. ``server`` starts its own ``chroma run``.
+  the unchanged corpus; disk size; peak memory. ``server`` starts its own ``chroma run``;
+* ``profile`` (after a store run): the dense search taken apart — an unfiltered Chroma query
+  against the script-filtered ones the retriever adds (the slowest stage).
 
 Results go to bench/results/scale.json (entries keyed by part, mode and size, so runs add up).
 """
@@ -236,6 +238,36 @@ def store_part(size: int, mode: str, queries: list[str], chroma_url: str | None,
     }
 
 
+def dense_profile(size: int, queries: list[str]) -> dict[str, Any]:
+    """The slowest stage of retrieval, taken apart on the embedded ``size`` index a store run left:
+    one unfiltered Chroma query against the script-filtered ones the retriever adds."""
+    from rag.index import open_client, open_knowledge_base
+    from rag.settings import Settings
+
+    settings = Settings(data_dir=WORK / f"data-embedded-{size}", collection=f"scale-{size}", progress=False)
+    embedder = corpus.StandInEmbedder()
+    kb = open_knowledge_base(settings, embedder=embedder, client=open_client(settings))
+    found = {}
+    for label, where in (
+        ("unfiltered", {}),
+        ("script=en", {"script": "en"}),
+        ("script=zh", {"script": "zh"}),
+    ):
+        samples = []
+        for question in queries:
+            vector = embedder.embed_query(question)
+            started = time.perf_counter()
+            kb.store.search(vector, k=30, **where)
+            samples.append(time.perf_counter() - started)
+        found[f"chroma search, {label}"] = percentiles(samples)
+    found["note"] = (
+        "hybrid = keyword + dense; dense = an unfiltered search plus one inside the other script "
+        "(script=en for a Chinese question, script=zh for an English one): Chroma's metadata "
+        "filter, not the HNSW search, is the slowest stage"
+    )
+    return found
+
+
 def start_server(path: Path) -> tuple[subprocess.Popen, str]:
     import socket
     import urllib.request
@@ -270,6 +302,8 @@ def child(args: argparse.Namespace) -> None:
     queries = corpus.questions(args.queries)
     if args.part == "keyword":
         result = keyword_part(args.child_size, queries, args.keyword_impl)
+    elif args.part == "profile":
+        result = dense_profile(args.child_size, queries)
     else:
         result = store_part(args.child_size, args.mode, queries, args.chroma_url, args.per_doc)
     print("RESULT " + json.dumps(result, ensure_ascii=False))
@@ -292,7 +326,7 @@ def run_child(argv: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--part", choices=("keyword", "store", "all"), default="all")
+    parser.add_argument("--part", choices=("keyword", "store", "profile", "all"), default="all")
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--per-doc", type=int, default=20, help="passages per document file")
@@ -314,6 +348,12 @@ def main() -> None:
             key = f"keyword/{size}{args.label}"
             entries[key] = run_child(["--part", "keyword", "--child-size", str(size), *common, *impl])
             print(f"{key}: {json.dumps(entries[key], ensure_ascii=False)}", flush=True)
+    if args.part == "profile":  # after a store run of that size
+        for size in sizes:
+            entries[f"profile/dense/{size}"] = run_child(
+                ["--part", "profile", "--child-size", str(size), *common]
+            )
+            print(f"profile {size}: {json.dumps(entries[f'profile/dense/{size}'], ensure_ascii=False)}")
     if args.part in ("store", "all"):
         for mode in args.modes.split(","):
             server, url = (None, None)
