@@ -16,12 +16,8 @@ COLOURS = {"keyword": "#4e79a7", "dense": "#f28e2b", "hybrid": "#59a14f"}
 def bars(entries: dict) -> list[tuple[str, str, float, float]]:
     """(group label, mode, p50, p95) for every store entry, by mode then size."""
     rows = []
-    for key, entry in sorted(
-        entries.items(), key=lambda kv: (kv[0].split("/")[1:2], int(kv[0].split("/")[-1]))
-    ):
-        if not key.startswith("store/"):
-            continue
-        _, where, size = key.split("/")
+    stores = [(key.split("/"), entry) for key, entry in entries.items() if key.startswith("store/")]
+    for (_, where, size), entry in sorted(stores, key=lambda pair: (pair[0][1], int(pair[0][2]))):
         for mode, latency in entry["retrieval_excluding_question_embedding"].items():
             rows.append((f"{where} {int(size) // 1000}k", mode, latency["p50_ms"], latency["p95_ms"]))
     return rows
