@@ -135,7 +135,8 @@ def settings_record(settings: Any) -> dict[str, Any]:
             return str(value)
         return [plain(v) for v in value] if isinstance(value, tuple | list) else value
 
-    return {name: plain(value) for name, value in asdict(settings).items()}
+    secret = {"chroma_token"}
+    return {name: plain(value) for name, value in asdict(settings).items() if name not in secret}
 
 
 def write_json(path: Path, payload: Any) -> None:

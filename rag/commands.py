@@ -1,6 +1,8 @@
-"""The ``rag`` subcommands of the library itself (ingest, search, ask, doctor, docs, chat, api, mcp):
-their arguments and what each does once settings are known. The composition root (``cli/``)
-builds the parser and dispatches; eval/ and ui/ register their own subcommands the same way."""
+"""The ``rag`` subcommands of the library itself (ingest, search, ask, doctor, docs, delete, chat,
+api, mcp): their arguments and what each does once settings are known. The composition root
+(``cli/``) builds the parser and dispatches; eval/ and ui/ register their own subcommands the same
+way. Registering imports nothing heavy: the pipeline, Chroma and the embedder are imported by the
+commands that use them, and ``docs``/``delete`` never load the embedding model (lazy embedder)."""
 
 from __future__ import annotations
 
@@ -9,15 +11,27 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.extras import require_extra
 from rag.filters import add_filter_arguments, filter_from_args
-from rag.generate.markers import strip_reference_list
-from rag.index import drop_collection
-from rag.pipeline import Assistant, open_knowledge_base
-from rag.prompts import load_prompts
 from rag.settings import Settings
 from rag.types import Answer, Passage, Stage, Turn
+
+if TYPE_CHECKING:
+    from rag.pipeline import Assistant
+
+
+def _assistant(settings: Settings) -> Assistant:
+    from rag.pipeline import Assistant
+
+    return Assistant.from_settings(settings)
+
+
+def _knowledge_base(settings: Settings):  # -> rag.index.KnowledgeBase
+    from rag.index import open_knowledge_base  # not rag.pipeline: LangChain and the generators stay out
+
+    return open_knowledge_base(settings)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,6 +66,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     docs = sub.add_parser("docs", help="list indexed documents")
     docs.add_argument("--json", action="store_true")
     docs.set_defaults(run=_docs)
+    delete = sub.add_parser("delete", help="remove documents from the knowledge base")
+    delete.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document ids (`rag docs` lists them)")
+    delete.set_defaults(run=_delete)
     sub.add_parser("chat", help="interactive questions in the terminal").set_defaults(run=_chat)
     _register_servers(sub)
 
@@ -93,7 +110,7 @@ def _mcp(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _docs(args: argparse.Namespace, settings: Settings) -> int:
-    docs = Assistant.from_settings(settings).kb.documents()
+    docs = _knowledge_base(settings).documents()
     if args.json:
         print_json([d.__dict__ for d in docs])
         return 0
@@ -105,8 +122,24 @@ def _docs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _delete(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.errors import UnknownDocumentError
+
+    kb = _knowledge_base(settings)
+    kb.notify = _warn
+    unknown = kb.unknown_documents(args.doc_ids)
+    if unknown:
+        raise UnknownDocumentError(
+            f"no such document in knowledge base '{settings.collection}': {', '.join(unknown)}"
+            " (`rag docs` lists them)"
+        )
+    removed = kb.remove_documents(args.doc_ids)
+    print(f"removed {len(set(args.doc_ids))} document(s), {removed} chunk(s)")
+    return 0
+
+
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    assistant = Assistant.from_settings(settings)
+    assistant = _assistant(settings)
     doc_ids = set(args.doc) if args.doc else None
     where = filter_from_args(args)
     question = read_question(args.question, settings)
@@ -126,7 +159,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    assistant = Assistant.from_settings(settings)
+    assistant = _assistant(settings)
     doc_ids = set(args.doc) if args.doc else None
     where = filter_from_args(args)
     question = read_question(args.question, settings)
@@ -160,8 +193,10 @@ def read_question(given: str | None, settings: Settings) -> str:
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.rebuild:
+        from rag.index import drop_collection
+
         drop_collection(settings)
-    kb = open_knowledge_base(settings)
+    kb = _knowledge_base(settings)
     kb.notify = _warn
     paths = args.paths or list(settings.corpus)
     report = kb.ingest(paths, prune=args.prune)
@@ -172,7 +207,7 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 def _doctor(args: argparse.Namespace, settings: Settings) -> int:
     from rag.doctor import examine, repair
 
-    kb = open_knowledge_base(settings)
+    kb = _knowledge_base(settings)
     kb.notify = _warn
     uploads = settings.data_dir / "uploads" / settings.collection
     paths = args.paths or [p for p in (*settings.corpus, uploads) if p.exists()]
@@ -201,6 +236,9 @@ def _passage_line(rank: int, passage: Passage) -> str:
 def print_stream(events: Iterator[str | Stage | Answer]) -> Answer:
     """Print the answer's pieces as they come, then (if citation checks changed it) the checked
     text, then the sources; return the Answer. Stage events are not printed."""
+    from rag.generate.markers import strip_reference_list
+    from rag.prompts import load_prompts
+
     streamed: list[str] = []
     for event in events:
         if isinstance(event, Stage):
@@ -237,7 +275,7 @@ def format_answer(answer: Answer) -> str:
 
 
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
-    assistant = Assistant.from_settings(settings)
+    assistant = _assistant(settings)
     print("Ask about the documents (empty line or Ctrl-D to quit).")
     history: list[Turn] = []
     while True:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -34,22 +35,26 @@ import numpy as np
 from rag import terms
 from rag.chunk import Chunker
 from rag.embedding.base import Embedder
-from rag.errors import IndexMismatchError, RagError
 from rag.ingest import (
     IngestReport,
     Prepared,
     Registry,
     chunk_metadata,
     discover_files,
+    embed_batches,
+    new_records,
     prepare_file,
+    progress_bar,
 )
 from rag.load import MB, LoadLimits
 from rag.locks import guard_for
 from rag.ocr import OcrOptions
 from rag.settings import Settings
-from vectorstore.chroma_store import ChromaStore, StoredChunk, delete_collection, make_client
-from vectorstore.errors import StoreMismatchError, StoreUnreachableError
+from rag.stores import drop_collection, index_mismatch, keyword_path, open_client
+from vectorstore.chroma_store import ChromaStore, StoredChunk
 from vectorstore.keyword import KeywordIndex
+
+__all__ = ["KnowledgeBase", "drop_collection", "keyword_path", "open_client", "open_knowledge_base"]
 
 log = logging.getLogger(__name__)
 _COMMIT_SECONDS = 2.0  # prepared files are committed together at most this often (and at the end)
@@ -86,6 +91,9 @@ class KnowledgeBase:
         )
         self.notify: Callable[[str], None] = log.warning  # tells a waiting writer who holds the lock
         self._seen: tuple[int, int] | None = None
+        self._stamp = ""  # the collection's stamp the keyword index was synced at
+        self._spare: list[StoredChunk] | None = None  # records read by the last sync, until a commit
+        self._depth = threading.local()  # reading() nesting per thread: stamps are checked outermost
         self._last_keyword_save = 0.0
         self._keyword_unsaved = False
         with self.guard.shared():
@@ -103,39 +111,53 @@ class KnowledgeBase:
             )
             self.keyword = KeywordIndex(keyword_path(settings), terms=terms)
             self._seen = self.guard.generation()
-            self._sync_keyword_index()
+            self._stamp = self.store.stamp()
+            if self._sync_keyword_index() and self.store.remote:
+                self.keyword.save()  # this machine's copy, for the next start
 
     # --- reading ------------------------------------------------------------------------------
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Read the indexes: no commit runs meanwhile, and another process's changes are seen."""
+        """Read the indexes: no commit runs meanwhile, and another process's (on a Chroma server,
+        another machine's: the collection's stamp, one request per outermost read) changes are seen."""
+        depth = getattr(self._depth, "n", 0)
         with self.guard.shared():
-            if self.guard.generation() != self._seen:
-                with self.guard.upgraded():
-                    self._refresh()
-            yield
+            self._depth.n = depth + 1
+            try:
+                moved = self.guard.generation() != self._seen
+                if moved or (not depth and self.store.remote and self.store.stamp() != self._stamp):
+                    with self.guard.upgraded():
+                        self._refresh()
+                yield
+            finally:
+                self._depth.n = depth
 
     def _refresh(self) -> None:
         """Catch up with changes made by someone else (the caller excludes this process's readers)."""
         now = self.guard.generation()
-        if now == self._seen:
+        stamp = self.store.stamp() if self.store.remote else self._stamp
+        if now == self._seen and stamp == self._stamp:
             return
         handle = self.store.handle
         if handle.reopenable and getattr(handle, "generation", None) != now:
             handle.reopen()
             handle.generation = now
-        self.keyword.reload()
-        self._sync_keyword_index()
-        self._seen = now
+        if now != self._seen:
+            self.keyword.reload()
+        if self._sync_keyword_index() and self.store.remote:
+            self.keyword.save()
+        self._seen, self._stamp = now, stamp
 
-    def _sync_keyword_index(self) -> None:
-        """Make the keyword index hold exactly Chroma's chunks (in memory; writers save it)."""
-        stored = {c.metadata.get("chunk_id", c.chunk_id): c.metadata for c in self.store.all_metadata()}
+    def _sync_keyword_index(self) -> bool:
+        """Make the keyword index hold exactly Chroma's chunks (in memory; writers and readers of
+        a server, whose file is this machine's copy, save it); True when something changed."""
+        records = self._spare = self.store.all_metadata()  # the registry's next read reuses it
+        stored = {c.metadata.get("chunk_id", c.chunk_id): c.metadata for c in records}
         extra = self.keyword.chunk_ids - set(stored)
         missing = set(stored) - self.keyword.chunk_ids
         moved = {c for c in set(stored) - missing if self.keyword.doc_of(c) != stored[c].get("doc_id", "")}
         if not (extra or missing or moved):
-            return
+            return False
         log.info(
             "keyword index out of step with Chroma (%d vs %d chunks): rebuilding",
             len(self.keyword),
@@ -144,11 +166,10 @@ class KnowledgeBase:
         self.keyword.remove(sorted(extra | moved))
         for chunk in self.store.get(sorted(missing | moved)):
             self.keyword.add(chunk.chunk_id, chunk.metadata.get("doc_id", ""), _keyword_text(chunk))
+        return True
 
-    def registry(self) -> dict[str, list[StoredChunk]]:
-        """doc_id -> its stored records (metadata only)."""
-        with self.reading():
-            return Registry(self.store.all_metadata()).docs
+    def registry(self) -> dict[str, list[StoredChunk]]:  # doc_id -> its records (metadata only)
+        return Registry(self.registry_records()).docs
 
     def documents(self) -> list[DocumentSummary]:
         summaries = []
@@ -186,6 +207,7 @@ class KnowledgeBase:
         marker moves first too, so a writer killed half-way still makes them look)."""
         with self.guard.exclusive():
             self._refresh()
+            self._spare = None
             self.guard.bump()
             try:
                 yield
@@ -195,8 +217,16 @@ class KnowledgeBase:
                     self._last_keyword_save, self._keyword_unsaved = time.monotonic(), False
                 else:
                     self._keyword_unsaved = True
+                self._stamp = self._bump_stamp()
                 self._seen = self.guard.bump()
                 self.store.handle.generation = self._seen
+
+    def _bump_stamp(self) -> str:  # readers on other machines (same server) will refresh
+        try:
+            return self.store.bump_stamp()
+        except Exception as exc:  # the records are written; only remote readers notice later
+            log.warning("could not stamp the collection as changed (%s: %s)", type(exc).__name__, exc)
+            return self._stamp
 
     def ingest(self, paths: Iterable[Path], *, prune: bool = False, force: bool = False) -> IngestReport:
         """Add, update (and with ``prune`` remove) documents; ``force`` re-checks every file's
@@ -208,7 +238,7 @@ class KnowledgeBase:
             registry = Registry(self.registry_records())
             pending: list[Prepared] = []
             last_commit = time.monotonic()
-            with self._progress() as bar:
+            with progress_bar(self.settings.progress) as bar:
                 for path in files:
                     prepared = prepare_file(
                         path,
@@ -217,7 +247,9 @@ class KnowledgeBase:
                         chunker=self.chunker,
                         limits=self.limits,
                         ocr=self.ocr,
-                        embed=lambda texts: self._embed(texts, bar),
+                        embed=lambda texts: embed_batches(
+                            self.embedder, texts, self.settings.embedding_batch_size, bar
+                        ),
                         force=force,
                     )
                     if prepared is not None:
@@ -234,8 +266,10 @@ class KnowledgeBase:
         return report
 
     def registry_records(self) -> list[StoredChunk]:
+        """Every record's metadata: the list the last sync read, unless a commit came since."""
         with self.reading():
-            return self.store.all_metadata()
+            spare, self._spare = self._spare, None
+            return spare if spare is not None else self.store.all_metadata()
 
     def _commit(
         self, pending: list[Prepared], registry: Registry, report: IngestReport, *, final: bool
@@ -244,32 +278,45 @@ class KnowledgeBase:
             self._apply_all(pending, registry, report)
 
     def _apply_all(self, pending: list[Prepared], registry: Registry, report: IngestReport) -> None:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        together = self._write_new_together(pending, now)
         for prepared in pending:
             try:
-                self._apply(prepared, registry, report)
+                self._apply(prepared, registry, report, now, written=together)
             except Exception as exc:  # a store error costs this file only; a re-run completes it
                 log.debug("committing %s failed", prepared.path, exc_info=True)
                 report.failed.append(
                     (str(prepared.path), f"could not be written ({type(exc).__name__}: {exc})")
                 )
 
-    def _apply(self, p: Prepared, registry: Registry, report: IngestReport) -> None:
-        """The three steps of a file's update (see the module docstring)."""
-        doc, total = p.document, len(p.views)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        chunk_ids = {chunk.chunk_id for chunk, _, _ in p.views.values()}
-        old_ids = {o.chunk_id for o in p.old}
-        new = [rid for rid in p.views if rid not in old_ids]
-        if new:
+    def _write_new_together(self, pending: list[Prepared], now: str) -> bool:
+        """Step 1 of every pending file in one write: a Chroma write costs ≈ 0.2 s a call whatever
+        its size (embedded). When it fails, each file is written on its own (and fails alone)."""
+        parts = [new_records(p, now, self.ocr.low_confidence) for p in pending]
+        parts = [part for part in parts if part[0]]
+        if len(parts) < 2:
+            return False
+        try:
             self.store.upsert(
-                new,
-                [p.views[rid][0].text for rid in new],
-                [
-                    chunk_metadata(doc, p.views[rid][0], now, p.views[rid][2], total, self.ocr.low_confidence)
-                    for rid in new
-                ],
-                np.stack([p.vectors[rid] for rid in new]),
+                [i for part in parts for i in part[0]],
+                [t for part in parts for t in part[1]],
+                [m for part in parts for m in part[2]],
+                np.vstack([part[3] for part in parts]),
             )
+        except Exception:
+            log.debug("writing %d files together failed; one by one instead", len(parts), exc_info=True)
+            return False
+        return True
+
+    def _apply(
+        self, p: Prepared, registry: Registry, report: IngestReport, now: str, *, written: bool
+    ) -> None:
+        """The three steps of a file's update (see the module docstring); ``written``: step 1 is done."""
+        doc, total = p.document, len(p.views)
+        chunk_ids = {chunk.chunk_id for chunk, _, _ in p.views.values()}
+        new, texts, metadatas, vectors = new_records(p, now, self.ocr.low_confidence)
+        if new and not written:
+            self.store.upsert(new, texts, metadatas, vectors)
         written = {p.views[rid][0].chunk_id: p.views[rid][0] for rid in new}
         for chunk in written.values():
             self.keyword.add(chunk.chunk_id, doc.doc_id, chunk.text_for_embedding)
@@ -303,25 +350,6 @@ class KnowledgeBase:
             self._delete_records(registry.docs.pop(doc_id), report)
             report.removed.append(doc_id)
 
-    def _embed(self, texts: list[str], bar: Any) -> np.ndarray:
-        bar.total = (bar.total or 0) + len(texts)
-        bar.refresh()
-        if not texts:
-            return np.zeros((0, self.embedder.dimension), dtype=np.float32)
-        batch = self.settings.embedding_batch_size
-        parts = []
-        for start in range(0, len(texts), batch):
-            parts.append(self.embedder.embed_passages(texts[start : start + batch]))
-            bar.update(len(parts[-1]))
-        return np.vstack(parts)
-
-    @contextmanager
-    def _progress(self) -> Iterator[Any]:
-        from tqdm import tqdm
-
-        with tqdm(total=0, desc="Embedding", unit="chunk", disable=not self.settings.progress) as bar:
-            yield bar
-
     def _delete_records(
         self, records: list[StoredChunk], report: IngestReport, keep: set[str] = frozenset()
     ) -> None:
@@ -354,43 +382,17 @@ class KnowledgeBase:
         return report.chunks_deleted
 
 
-def open_client(settings: Settings) -> Any:
-    """The Chroma client the settings name: the process's embedded store under ``chroma_dir``,
-    or the server at ``chroma_host``."""
-    try:
-        return make_client(
-            persist_dir=settings.chroma_dir, host=settings.chroma_host, port=settings.chroma_port
-        )
-    except StoreUnreachableError as exc:
-        raise RagError(str(exc)) from exc
+def open_knowledge_base(
+    settings: Settings, *, embedder: Embedder | None = None, client: Any = None
+) -> KnowledgeBase:
+    """The knowledge base the settings name; its embedder loads the model on first use."""
+    if embedder is None:
+        from rag.embedding.lazy import lazy_embedder
 
-
-def index_mismatch(exc: StoreMismatchError) -> IndexMismatchError:
-    """The one-line error (with what to do) for a collection built with another embedding model."""
-    (model, dim), (want, want_dim) = exc.recorded, exc.expected
-    return IndexMismatchError(
-        f"knowledge base '{exc.collection}' was built with embedding model {model} (dimension {dim}), "
-        f"but the configured model is {want} (dimension {want_dim}); "
-        f"re-index with `rag ingest --rebuild` or configure the original model"
-    )
-
-
-def keyword_path(settings: Settings) -> Path:
-    return settings.data_dir / "keyword" / f"{settings.collection}.json"
-
-
-def drop_collection(settings: Settings, client: Any | None = None) -> None:
-    """Delete a collection and its keyword index (``rag ingest --rebuild``, the UI's rebuild), as
-    a writer: readers in other processes see it go. Works whatever model built the collection."""
-    client = client if client is not None else open_client(settings)
-    guard = guard_for(settings.data_dir)
-    with guard.writer(timeout=settings.write_lock_timeout, waiting=log.warning), guard.exclusive():
-        guard.bump()
-        try:
-            delete_collection(client, settings.collection)
-            keyword_path(settings).unlink(missing_ok=True)
-        finally:
-            guard.bump()
+        embedder = lazy_embedder(settings)
+    if client is None:
+        client = open_client(settings)
+    return KnowledgeBase(settings=settings, embedder=embedder, client=client)
 
 
 def _keyword_text(chunk: StoredChunk) -> str:

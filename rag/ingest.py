@@ -10,7 +10,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,40 @@ def chunk_metadata(
         doubtful = doubtful_spans(chunk.text, doc.ocr_lines, low_confidence)
         meta["ocr_doubtful"] = json.dumps(doubtful) if doubtful else None
     return {k: v for k, v in meta.items() if v is not None}
+
+
+def new_records(
+    p: Prepared, added_at: str, low_confidence: float
+) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray | None]:
+    """Step 1 of a file's update: the records its stored ones lack (ids, texts, metadata, vectors)."""
+    old_ids = {o.chunk_id for o in p.old}
+    new = [rid for rid in p.views if rid not in old_ids]
+    total = len(p.views)
+    metadatas = [
+        chunk_metadata(p.document, p.views[rid][0], added_at, p.views[rid][2], total, low_confidence)
+        for rid in new
+    ]
+    vectors = np.stack([p.vectors[rid] for rid in new]) if new else None
+    return new, [p.views[rid][0].text for rid in new], metadatas, vectors
+
+
+def embed_batches(embedder: Any, texts: list[str], batch: int, bar: Any) -> np.ndarray:
+    """Vectors of ``texts`` in batches of ``batch``, advancing the progress bar."""
+    bar.total = (bar.total or 0) + len(texts)
+    bar.refresh()
+    if not texts:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    parts = []
+    for start in range(0, len(texts), batch):
+        parts.append(embedder.embed_passages(texts[start : start + batch]))
+        bar.update(len(parts[-1]))
+    return np.vstack(parts)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Any]:
+    """The ingest's bar: chunks embedded, with rate and ETA (tqdm)."""
+    from tqdm import tqdm
+
+    with tqdm(total=0, desc="Embedding", unit="chunk", disable=not enabled) as bar:
+        yield bar

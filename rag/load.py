@@ -20,12 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import docx
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import PreformattedString
-from docx.table import Table
-from pypdf import PdfReader
+from typing import TYPE_CHECKING
 
 from rag import ocr as ocr_
 from rag import tables
@@ -35,6 +30,10 @@ from rag.metadata import extract_metadata
 from rag.ocr import IMAGE_EXTENSIONS, OcrOptions
 from rag.sidecar import apply_sidecar, content_hash
 from rag.types import Document
+
+if TYPE_CHECKING:  # the parsers are imported by the readers that use them (fast CLI start)
+    from bs4 import Tag
+    from docx.table import Table
 
 logger = logging.getLogger(__name__)
 
@@ -262,6 +261,9 @@ def _read_plain(data: bytes) -> tuple[str, str | None]:
 def _read_html(data: bytes) -> tuple[str, str | None]:
     declared = _META_CHARSET_RE.search(data[:4096])
     text = decode_text(data, declared.group(1).decode("ascii") if declared else None)
+    from bs4 import BeautifulSoup, NavigableString
+    from bs4.element import PreformattedString
+
     soup = BeautifulSoup(text, "html.parser")
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup.find_all(_DROP_TAGS):
@@ -343,6 +345,8 @@ def _md_inline(line: str) -> str:
 def _read_pdf(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
     """The text layer of each page; pages with (almost) none are read by OCR. Without the [ocr]
     extra a PDF that has some text keeps it (with a warning); one with none is refused."""
+    from pypdf import PdfReader
+
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         raise _UnreadableError("PDF is encrypted")
@@ -356,6 +360,9 @@ def _read_image(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, flo
 
 
 def _read_docx(data: bytes) -> tuple[str, str | None]:
+    import docx
+    from docx.table import Table
+
     document = docx.Document(io.BytesIO(data))
     parts: list[str] = []
     for block in document.iter_inner_content():

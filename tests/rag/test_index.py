@@ -193,8 +193,8 @@ def test_an_update_killed_at_any_step_is_completed_by_the_next_run(
     path.write_text(edited, encoding="utf-8")  # the first chunks are kept, the last ones change
     (corpus_copy / "new.txt").write_text("新增的一份文件：眉山市推进服务业发展。\n" * 40, encoding="utf-8")
     dying = make_kb()
-    dying.store.batch_size = 3  # several writes per file, so a kill can land between them
-    killing(monkeypatch, dying, method, after)
+    dying.store.batch_size = 1  # a write per record, so a kill can land between any two
+    killing(monkeypatch, dying, "_upsert_batch" if method == "upsert" else method, after)  # each write
     with pytest.raises(Killed):
         dying.ingest([corpus_copy])
     resumed = make_kb().ingest([corpus_copy])
@@ -205,3 +205,29 @@ def test_an_update_killed_at_any_step_is_completed_by_the_next_run(
     assert chunk_ids(survivor) == chunk_ids(fresh)
     assert survivor.keyword.chunk_ids == {c.metadata["chunk_id"] for c in fresh.store.all_metadata()}
     assert make_kb().ingest([corpus_copy]).wrote_nothing
+
+
+def test_files_committed_together_are_written_in_one_call_and_one_by_one_when_that_fails(
+    monkeypatch, make_kb, corpus_copy
+):
+    kb = make_kb()
+    calls: list[int] = []
+    real = kb.store.upsert
+    monkeypatch.setattr(kb.store, "upsert", lambda ids, *rest: calls.append(len(ids)) or real(ids, *rest))
+    report = kb.ingest([corpus_copy])  # five files, prepared within one commit window
+    assert len(report.added) == 5 and len(calls) == 1 and calls[0] == kb.store.count()
+
+    again = make_kb(collection="one-by-one")
+    bad = next(corpus_copy.glob("002_*")).stem
+    writes = again.store.upsert
+
+    def refusing(ids, texts, metadatas, vectors):
+        if any(m["doc_id"] == bad for m in metadatas):
+            raise RuntimeError("the server refused this batch")
+        return writes(ids, texts, metadatas, vectors)
+
+    monkeypatch.setattr(again.store, "upsert", refusing)
+    report = again.ingest([corpus_copy])
+    assert bad not in report.added and len(report.added) == 4
+    assert [path for path, _ in report.failed] == [str(next(corpus_copy.glob("002_*")))]
+    assert bad not in {d.doc_id for d in again.documents()} and len(again.documents()) == 4

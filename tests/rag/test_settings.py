@@ -123,3 +123,30 @@ def test_the_cli_shows_a_bad_setting_as_one_line(tmp_path, capsys):
         "rag: error: setting verify_citations has an invalid value 'maybe': expected true or false"
     )
     assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_chroma_url_and_token_name_the_server_for_every_command(tmp_path):
+    env = {"RAG_CHROMA_URL": "https://chroma.example:8443", "RAG_CHROMA_TOKEN": "t0ken"}
+    settings = load_settings(env=env)
+    assert settings.chroma_server == ("chroma.example", 8443, True)
+    assert settings.chroma_headers == {"Authorization": "Bearer t0ken"} and "t0ken" not in repr(settings)
+    assert Settings(chroma_url="http://10.0.0.5").chroma_server == ("10.0.0.5", 8000, False)
+    assert Settings(chroma_host="db", chroma_port=9000).chroma_server == ("db", 9000, False)
+    assert Settings().chroma_server is None and Settings().chroma_headers == {}
+    config = tmp_path / "rag.toml"
+    config.write_text('chroma_url = "http://chroma:8001"\nchroma_token = "x"\n', encoding="utf-8")
+    assert load_settings(config, env={}).chroma_server == ("chroma", 8001, False)
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://h", "http://", "http://h/path", "http://h:0", "http://h?x=1", "chroma:8000"]
+)
+def test_a_bad_chroma_url_is_a_config_error_naming_it(url):
+    with pytest.raises(ConfigError, match="chroma_url"):
+        Settings(chroma_url=url)
+
+
+def test_credentials_in_the_chroma_url_are_refused_without_echoing_them():
+    with pytest.raises(ConfigError, match="chroma_token") as caught:
+        Settings(chroma_url="http://admin:hunter2@h:8000")
+    assert "hunter2" not in str(caught.value)

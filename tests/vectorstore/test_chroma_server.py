@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -20,37 +15,10 @@ from vectorstore.chroma_store import make_client
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory):
-    executable = Path(sys.executable).with_name("chroma")
-    if not executable.exists():
-        executable = Path(shutil.which("chroma") or "chroma")
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen(
-        [str(executable), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("chroma server did not start within 60 s")
-    yield port
-    process.terminate()
-    process.wait(timeout=20)
 
 
 def test_ingest_and_search_through_a_chroma_server(chroma_server, tmp_path, hash_embedder, corpus_copy):
@@ -89,6 +57,88 @@ def test_unreachable_server_is_a_clear_error():
     from vectorstore.errors import StoreUnreachableError
 
     with pytest.raises(StoreUnreachableError, match="cannot reach the Chroma server"):
-        make_client(host="127.0.0.1", port=_free_port())
+        make_client(host="127.0.0.1", port=free_port())
     with pytest.raises(RagError, match="cannot reach the Chroma server"):
-        open_client(Settings(chroma_host="127.0.0.1", chroma_port=_free_port()))
+        open_client(Settings(chroma_host="127.0.0.1", chroma_port=free_port()))
+
+
+def _instance(tmp_path, name: str, chroma_url: str, collection: str, embedder):
+    """One assistant instance: its own data folder (its own machine, as far as files go)."""
+    from rag.index import open_client, open_knowledge_base
+    from rag.pipeline import Assistant
+
+    settings = Settings(
+        data_dir=tmp_path / name, collection=collection, chroma_url=chroma_url, progress=False
+    )
+    kb = open_knowledge_base(settings, embedder=embedder, client=open_client(settings))
+    return Assistant(settings, kb=kb)
+
+
+def test_two_instances_on_one_server_see_each_others_changes_without_restart(
+    chroma_url, tmp_path, hash_embedder, corpus_copy
+):
+    writer = _instance(tmp_path, "a", chroma_url, "two-instances", hash_embedder)
+    reader = _instance(tmp_path, "b", chroma_url, "two-instances", hash_embedder)
+    assert reader.kb.documents() == []
+    later = sorted(corpus_copy.glob("002_*"))
+    for path in later:
+        path.rename(tmp_path / path.name)
+    writer.ingest([corpus_copy])
+    assert len(reader.kb.documents()) == 4
+    writer.ingest([tmp_path / p.name for p in later])  # a new document, written by the other instance
+    query = "武侯区产业园区高质量发展大会"
+    for mode in ("keyword", "hybrid"):
+        passages = reader.search(query, k=3, mode=mode).passages
+        assert passages and passages[0].doc_id.startswith("002"), mode
+    assert (tmp_path / "b" / "keyword" / "two-instances.npz").is_file()  # the reader's own copy
+    removed = next(d.doc_id for d in writer.kb.documents() if d.doc_id.startswith("002"))
+    writer.kb.remove_documents([removed])
+    assert all(not p.doc_id.startswith("002") for p in reader.search(query, k=5, mode="keyword").passages)
+    assert removed not in {d.doc_id for d in reader.kb.documents()}
+
+
+def test_a_rebuild_by_another_instance_is_seen(chroma_url, tmp_path, hash_embedder, corpus_copy):
+    from rag.index import drop_collection
+
+    writer = _instance(tmp_path, "a", chroma_url, "rebuilt", hash_embedder)
+    reader = _instance(tmp_path, "b", chroma_url, "rebuilt", hash_embedder)
+    writer.ingest([corpus_copy])
+    assert len(reader.kb.documents()) == 5
+    drop_collection(writer.settings, writer.kb.store.handle)
+    assert reader.kb.documents() == [] and len(reader.kb.keyword) == 0
+    writer = _instance(tmp_path, "a", chroma_url, "rebuilt", hash_embedder)
+    writer.ingest([next(corpus_copy.glob("000_*"))])
+    assert [d.doc_id[:3] for d in reader.kb.documents()] == ["000"]
+    assert reader.search("现代服务业集聚区", k=3, mode="keyword").passages
+
+
+def test_the_token_goes_with_every_request(tmp_path):
+    """A loopback HTTP server standing in for an authenticating proxy records the headers."""
+    import http.server
+    import threading
+
+    seen: list[str | None] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(401)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        from rag.index import open_client
+
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = Settings(data_dir=tmp_path, chroma_url=url, chroma_token="s3cret")
+        with contextlib.suppress(Exception):  # the stand-in refuses everything; the headers matter
+            open_client(settings).list_collections()
+    finally:
+        server.shutdown()
+    assert seen and all(h == "Bearer s3cret" for h in seen)
+    assert "s3cret" not in repr(settings)

