@@ -249,6 +249,47 @@ def skipped(path: str, reason: str) -> str:
     return f"跳过 skipped {path}: {reason}"
 
 
+# --- metadata editor (knowledge-base tab) ------------------------------------------------------
+EDIT_META = "编辑文档元数据 Edit document metadata"
+EDIT_META_INFO = (
+    "保存到文档旁的 name.meta.toml，只更新元数据，不重新计算向量。留空表示清除。"
+    " Saved to the sidecar name.meta.toml beside the file; only the metadata is rewritten, no"
+    " vectors are recomputed. An empty field clears the value."
+)
+META_DOCUMENT = "文档 Document"
+META_FIELDS = {
+    "title": "标题 Title",
+    "issuer": "发文机关 Issuing body",
+    "doc_number": "文号 Document number",
+    "date": "成文日期 Date of issue (YYYY-MM-DD)",
+    "effective_date": "施行日期 Date of effect (YYYY-MM-DD)",
+    "doc_type": "类型 Type (通知/意见/办法/规划/新闻…)",
+    "region": "地区 Region",
+    "supersedes": "废止的文件 Repeals (文号或标题，用；分隔 numbers or titles, separated by ；)",
+}
+SAVE_META = "保存元数据 Save metadata"
+SELECT_TO_EDIT = "请先选择要编辑的文档。 Select the document to edit first."
+META_UNCHANGED = "元数据没有变化。 Nothing changed."
+
+
+def metadata_saved(title: str, sidecar: str, fields: list[str], embedded: int) -> str:
+    return (
+        f"✓ 已保存「{title}」的元数据 metadata saved ({', '.join(fields)}) → {sidecar};"
+        f" 重新计算向量 vectors recomputed: {embedded}"
+    )
+
+
+def metadata_refused(reason: object) -> str:
+    return f"元数据未保存 metadata not saved: {reason}"
+
+
+def source_gone(doc_id: str) -> str:
+    return (
+        f"文档「{doc_id}」的源文件已不存在，无法保存元数据。"
+        f" The source file of '{doc_id}' is gone: its metadata cannot be saved."
+    )
+
+
 def bad_top_k(value: object, most: int) -> str:
     return f"段落数需为 1–{most} 的整数 top-k must be a whole number between 1 and {most}; got {value!r}"
 
