@@ -2,7 +2,8 @@
 (SQuAD 1.1/2.0, CMRC, DRCD, XQuAD, MLQA), aligned XQuAD/MLQA pairs and BEIR retrieval sets.
 
 Specs ``rag eval --dataset`` accepts:
-- ``sichuan``, ``cmrc``, ``drcd``, ``cmrc-en``: the named sets;
+- ``sichuan``, ``archive`` (the policy-archive fixtures: a scan, tables, a repeal), ``cmrc``,
+  ``drcd``, ``cmrc-en``: the named sets;
 - ``FILE.jsonl``: our format; ``FILE.json``: a SQuAD-format file (one document per paragraph);
 - ``xquad:QUESTIONS.json,CONTEXTS.json`` (or ``mlqa:``): the questions of one language over the
   paragraphs and answers of another, matched by question id;
@@ -22,7 +23,7 @@ from rag.settings import PROJECT_ROOT
 
 DATASETS_DIR = PROJECT_ROOT / "eval" / "datasets"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
-NAMED = ("sichuan", "cmrc", "drcd", "cmrc-en")
+NAMED = ("sichuan", "archive", "cmrc", "drcd", "cmrc-en")
 
 __all__ = ["Dataset", "EvalItem", "LANGS", "load_jsonl", "parse_item", "resolve_dataset", "squad_to_dataset"]
 
@@ -84,6 +85,9 @@ def resolve_dataset(spec: str, *, data_dir: Path) -> Dataset:
     corpora = data_dir / "eval" / "corpora"
     named = {
         "sichuan": lambda: Dataset("sichuan", load_jsonl(DATASETS_DIR / "sichuan.jsonl"), None),
+        "archive": lambda: Dataset(
+            "archive", load_jsonl(DATASETS_DIR / "archive.jsonl"), [DATASETS_DIR / "archive"]
+        ),
         "cmrc": lambda: squad_to_dataset(
             SHARED_DATASETS / "cmrc2018" / "cmrc2018_trial.json", corpora / "cmrc", name="cmrc"
         ),
@@ -121,6 +125,7 @@ def _named_files(spec: str) -> list[Path]:
     cmrc = SHARED_DATASETS / "cmrc2018" / "cmrc2018_trial.json"
     return {
         "sichuan": [DATASETS_DIR / "sichuan.jsonl"],
+        "archive": [DATASETS_DIR / "archive.jsonl", DATASETS_DIR / "archive" / "plan_2021.txt"],
         "cmrc": [cmrc],
         "drcd": [SHARED_DATASETS / "drcd" / "DRCD_dev.json"],
         "cmrc-en": [cmrc, DATASETS_DIR / "cmrc_trial_en.jsonl"],
