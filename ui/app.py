@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from rag.settings import Settings
-from ui import kb_tab, sources, strings, theme, views
+from ui import evaluation, kb_tab, sources, strings, theme, views
 from ui.chat import MAX_TOP_K
 from ui.handlers import Handlers, Page, welcome
 from ui.kb_handlers import KnowledgeHandlers
@@ -88,7 +88,7 @@ def build(
             with gr.Tab(strings.TAB_KB, id="kb"):
                 kb = kb_tab.build_tab(settings)
             with gr.Tab(strings.TAB_EVAL, id="eval"):
-                ev = _eval_tab()
+                ev = _eval_tab(pool.settings)
         doc_preview = gr.HTML("", elem_id="doc-preview", js_on_load=theme.PREVIEW_JS)
 
         page = Page(
@@ -201,7 +201,7 @@ def _wire_eval(k: KnowledgeHandlers, ev: dict) -> None:
     outputs = [ev["message"], ev["summary"], ev["comparison"], ev["report"]]
     ev["run"].click(
         k.run_eval,
-        None,
+        [ev["dataset"]],
         outputs,
         api_name="run_eval",
         concurrency_limit=1,
@@ -291,9 +291,15 @@ def _chat_tab(settings: Settings) -> dict:
     }
 
 
-def _eval_tab() -> dict:
-    gr.Markdown(strings.EVAL_INTRO)
+def _eval_tab(settings: Settings) -> dict:
+    gr.Markdown(strings.eval_intro(evaluation.collections(settings)))
     with gr.Row():
+        dataset = gr.Dropdown(
+            [(label, name) for name, label in strings.EVAL_DATASETS.items()],
+            value=evaluation.DATASET,
+            label=strings.EVAL_DATASET,
+            elem_id="eval-dataset",
+        )
         run = gr.Button(strings.RUN_EVAL, variant="primary")
         latest = gr.Button(strings.LATEST_EVAL)
     message = gr.Markdown()
@@ -301,6 +307,7 @@ def _eval_tab() -> dict:
     comparison = gr.Code(label=strings.COMPARISON, language=None, interactive=False)
     report = gr.HTML(js_on_load=None)
     return {
+        "dataset": dataset,
         "run": run,
         "latest": latest,
         "message": message,

@@ -123,11 +123,14 @@ class KnowledgeHandlers:
         return out
 
     # --- eval tab ---------------------------------------------------------------------------------
-    def run_eval(self, progress=TQDM_PROGRESS) -> tuple[str, str, str, str]:
+    def run_eval(self, dataset: str | None = None, progress=TQDM_PROGRESS) -> tuple[str, str, str, str]:
+        dataset = dataset or evaluation.DATASET
+        settings = self.pool.settings.with_overrides(progress=True)
         try:
-            view = evaluation.run_bundled(self.pool.settings.with_overrides(progress=True))
+            view = evaluation.run_bundled(settings, dataset)
         except UserError as exc:
-            return esc(self._fail(exc, evaluation.COLLECTION)), "", "", ""
+            where = evaluation.collections(settings).get(dataset, dataset)
+            return esc(self._fail(exc, where)), "", "", ""
         return _eval_outputs(view)
 
     def latest_eval(self) -> tuple[str, str, str, str]:
@@ -137,7 +140,7 @@ class KnowledgeHandlers:
         try:
             view = evaluation.load_run(run_dir)
         except (*UserError, OSError) as exc:
-            return esc(self._fail(exc, evaluation.COLLECTION)), "", "", ""
+            return esc(self._fail(exc, run_dir.name)), "", "", ""
         return _eval_outputs(view)
 
 

@@ -1,13 +1,15 @@
 """The policy archive in headless Chromium: a knowledge base holding a plan and the newer plan
 that repeals it, and a docx with a table of tasks. An answer citing the old plan marks its
 passage superseded and points to the newer figure; a table row is drawn as a table with the cited
-cell marked; a document's metadata is edited in the knowledge-base tab and saved to its sidecar.
+cell marked; a document's metadata is edited in the knowledge-base tab and saved to its sidecar;
+the eval tab shows a run's intervals and its paired comparison with the baseline.
 Screenshots go to tests/artifacts/screenshots. Hash embedder and in-memory Chroma (the real
 components are in test_browser.py)."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 
 import pytest
@@ -17,7 +19,7 @@ from policy_pair import NEW, OLD
 
 from rag.index import KnowledgeBase
 from rag.pipeline import Assistant
-from rag.settings import Settings
+from rag.settings import PROJECT_ROOT, Settings
 from rag.sidecar import sidecar_of
 from ui.service import AssistantPool
 from vectorstore.chroma_store import make_client
@@ -47,8 +49,13 @@ def archive(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def archive_url(tmp_path_factory, archive, serve, chromium):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("ui-archive"), progress=False, corpus=(archive,))
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("ui-archive")
+
+
+@pytest.fixture(scope="module")
+def archive_url(data_dir, archive, serve, chromium):
+    settings = Settings(data_dir=data_dir, progress=False, corpus=(archive,))
     client, embedder = make_client(), HashEmbedder()
 
     def assistant(s: Settings) -> Assistant:
@@ -112,3 +119,25 @@ def test_metadata_is_edited_in_the_knowledge_base_tab(archive_url, archive, open
     }
     assert issuer.input_value() == ISSUER  # shown as stored now
     screenshot(page, "metadata-editor-desktop-light")
+
+
+def test_the_eval_tab_shows_intervals_and_the_paired_comparison_in_both_languages(
+    archive_url, data_dir, open_page
+):
+    run = data_dir / "eval" / "archive-20260101-000000"
+    run.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "eval" / "baselines" / "archive.json", run / "summary.json")
+    page = open_page(archive_url)
+    page.get_by_role("tab", name="评测 Eval").click()
+    assert "eval-archive" in page.locator("#tabs").inner_text()  # the runner's knowledge base, named
+    page.get_by_role("button", name="查看最近一次 Latest run").click()
+    table = page.locator("table.eval-summary")
+    table.wait_for()
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers[:3] == ["指标 metric", "全部 all", "95% 置信区间 CI"]
+    assert "archive: 17 题 questions" in table.locator("caption").inner_text()
+    assert table.locator("td .ci").count() >= 5
+    page.wait_for_function(
+        "[...document.querySelectorAll('.cm-content')].some((e) => e.innerText.includes('CI of delta'))"
+    )  # the gate's paired comparison: delta, its interval, p
+    screenshot(page, "eval-desktop-light")
