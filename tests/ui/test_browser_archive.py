@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import tomllib
 
 import pytest
@@ -29,6 +30,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 HEADER = ["任务", "牵头单位", "目标值"]
 ROWS = [["建设现代服务业集聚区", "省发展改革委", "49个"], ["培育服务业龙头企业", "省商务厅", "100家"]]
 ISSUER = "四川省人民政府"
+
+
+SLOW = "慢速上传检查"  # a file holding this takes a while to embed, so the upload can be watched
+
+
+class SlowUploads(HashEmbedder):
+    def embed_passages(self, texts):
+        if any(SLOW in t for t in texts):
+            time.sleep(3)
+        return super().embed_passages(texts)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +67,7 @@ def data_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def archive_url(data_dir, archive, serve, chromium):
     settings = Settings(data_dir=data_dir, progress=False, corpus=(archive,))
-    client, embedder = make_client(), HashEmbedder()
+    client, embedder = make_client(), SlowUploads()
 
     def assistant(s: Settings) -> Assistant:
         return Assistant(s, kb=KnowledgeBase(settings=s, embedder=embedder, client=client))
@@ -141,3 +152,44 @@ def test_the_eval_tab_shows_intervals_and_the_paired_comparison_in_both_language
         "[...document.querySelectorAll('.cm-content')].some((e) => e.innerText.includes('CI of delta'))"
     )  # the gate's paired comparison: delta, its interval, p
     screenshot(page, "eval-desktop-light")
+
+
+def test_knowledge_base_messages_are_bilingual_and_an_upload_shows_one_progress_bar(
+    archive_url, open_page, tmp_path
+):
+    page = open_page(archive_url)
+    page.get_by_role("tab", name="知识库 Knowledge base").click()
+    message = page.locator("#kb-message textarea")
+    page.locator("#add-files").click()  # nothing chosen
+    page.wait_for_function(
+        "document.querySelector('#kb-message textarea')?.value.includes('请先选择文件。 No files selected.')"
+    )
+    page.locator("#meta-editor").get_by_text("编辑文档元数据 Edit document metadata").click()
+    page.locator("#save-meta").click()  # no document picked
+    page.wait_for_function(
+        "document.querySelector('#kb-message textarea')?.value.includes('Select the document to edit first')"
+    )
+    page.get_by_text("新建知识库 New knowledge base").click()
+    page.locator("#new-kb-name input, #new-kb-name textarea").first.fill("x!")
+    page.locator("#create-kb").click()
+    page.wait_for_function("document.querySelector('#kb-message textarea')?.value.includes('cannot be used')")
+    assert "名称「x!」不可用" in message.input_value()
+
+    slow = tmp_path / "slow_notice.txt"
+    slow.write_text(
+        f"上传进度检查\n\n{SLOW}：这份通知嵌入得很慢，用来观察上传时的进度条。\n", encoding="utf-8"
+    )
+    page.locator("#upload input[type=file]").set_input_files(str(slow))
+    page.locator("#upload").get_by_text("slow_notice").first.wait_for()
+    page.locator("#add-files").click()
+    page.locator(
+        "#kb-message .progress-text, #kb-message .eta-bar, #kb-message .progress-level"
+    ).first.wait_for()
+    shown = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="status-tracker"]')]
+             .filter((e) => !e.classList.contains('hide') && e.offsetParent !== null).length"""
+    )
+    assert shown == 1  # the result box's, not one per component the upload changes
+    page.wait_for_function(
+        "document.querySelector('#kb-message textarea')?.value.includes('1/1')", timeout=60_000
+    )
