@@ -228,7 +228,11 @@ class Assistant:
             passages=retrieved.passages,
             timings=timings,
         )
-        yield self.latest_word.apply(final, standalone)
+        latest = self.latest_word.apply(final, standalone)
+        checked = final.text.rstrip()
+        if latest.text != final.text and latest.text.startswith(checked):
+            yield from _pieces(latest.text[len(checked) :])  # the note on superseded passages, streamed too
+        yield latest
 
     def _subject_of(self, question: str, standalone: str) -> tuple[str, ...]:
         """What a rewritten follow-up itself names ("成都" of "那成都呢？"): the evidence must be

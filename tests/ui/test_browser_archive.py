@@ -84,6 +84,7 @@ def test_the_old_plan_is_marked_superseded_and_the_newer_figure_given(archive_ur
     answer = page.locator("#conversation .msg-answer").last
     text = answer.locator(".answer-text").inner_text()
     assert "60个" in text and "注意" in text  # the newer figure, and the note on the repealed plan
+    assert answer.locator(".revised-note").count() == 0  # the note was streamed, not a revision
     old = page.locator('#sources .source-card[data-doc-id="plan_2018"]').first
     old.wait_for()
     badge = old.locator(".meta-item.superseded")
