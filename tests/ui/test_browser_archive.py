@@ -90,6 +90,7 @@ def test_the_old_plan_is_marked_superseded_and_the_newer_figure_given(archive_ur
     badge = old.locator(".meta-item.superseded")
     assert badge.get_attribute("data-newer") == "plan_2021"
     assert "已废止或被替代 Superseded by" in badge.inner_text()
+    assert "服务业发展规划(2021—2025年)" in badge.inner_text()  # the newer document by its title
     assert page.locator('#sources .source-card[data-doc-id="plan_2021"] .meta-item.superseded').count() == 0
     old.scroll_into_view_if_needed()
     screenshot(page, "superseded-desktop-light")
