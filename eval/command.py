@@ -80,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dataset",
         default="sichuan",
-        help="sichuan, sichuan-dev, cmrc, drcd, cmrc-en, FILE.jsonl, FILE.json (SQuAD), "
+        help="sichuan, sichuan-dev, archive, cmrc, drcd, cmrc-en, FILE.jsonl, FILE.json (SQuAD), "
         "xquad:QUESTIONS.json,CONTEXTS.json, beir:FOLDER[@SPLIT]",
     )
     parser.add_argument("--config", dest="eval_config", type=Path, help="rag.toml settings for this run")

@@ -3,7 +3,8 @@
 
 Specs ``rag eval --dataset`` accepts:
 - ``sichuan`` (the regression gate), ``sichuan-dev`` (the development set over the same corpus),
-  ``cmrc``, ``drcd``, ``cmrc-en``: the named sets;
+  ``archive`` (the policy-archive fixtures: a scan, tables, a repeal), ``cmrc``, ``drcd``,
+  ``cmrc-en``: the named sets;
 - ``FILE.jsonl``: our format; ``FILE.json``: a SQuAD-format file (one document per paragraph);
 - ``xquad:QUESTIONS.json,CONTEXTS.json`` (or ``mlqa:``): the questions of one language over the
   paragraphs and answers of another, matched by question id;
@@ -23,7 +24,7 @@ from rag.settings import PROJECT_ROOT
 
 DATASETS_DIR = PROJECT_ROOT / "eval" / "datasets"
 SHARED_DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
-NAMED = ("sichuan", "sichuan-dev", "cmrc", "drcd", "cmrc-en")
+NAMED = ("sichuan", "sichuan-dev", "archive", "cmrc", "drcd", "cmrc-en")
 
 __all__ = ["Dataset", "EvalItem", "LANGS", "load_jsonl", "parse_item", "resolve_dataset", "squad_to_dataset"]
 
@@ -86,6 +87,9 @@ def resolve_dataset(spec: str, *, data_dir: Path) -> Dataset:
     named = {
         "sichuan": lambda: Dataset("sichuan", load_jsonl(DATASETS_DIR / "sichuan.jsonl"), None),
         "sichuan-dev": lambda: Dataset("sichuan-dev", load_jsonl(DATASETS_DIR / "sichuan_dev.jsonl"), None),
+        "archive": lambda: Dataset(
+            "archive", load_jsonl(DATASETS_DIR / "archive.jsonl"), [DATASETS_DIR / "archive"]
+        ),
         "cmrc": lambda: squad_to_dataset(
             SHARED_DATASETS / "cmrc2018" / "cmrc2018_trial.json", corpora / "cmrc", name="cmrc"
         ),
@@ -124,6 +128,7 @@ def _named_files(spec: str) -> list[Path]:
     return {
         "sichuan": [DATASETS_DIR / "sichuan.jsonl"],
         "sichuan-dev": [DATASETS_DIR / "sichuan_dev.jsonl"],
+        "archive": [DATASETS_DIR / "archive.jsonl", DATASETS_DIR / "archive" / "plan_2021.txt"],
         "cmrc": [cmrc],
         "drcd": [SHARED_DATASETS / "drcd" / "DRCD_dev.json"],
         "cmrc-en": [cmrc, DATASETS_DIR / "cmrc_trial_en.jsonl"],

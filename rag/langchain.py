@@ -6,14 +6,15 @@
   section path and its offsets in the cleaned document.
 - :class:`AssistantRunnable`: the whole assistant (follow-up rewriting, retrieval, generation,
   citation verification) as a ``Runnable`` from a question (and the conversation so far) to the
-  :class:`~rag.types.Answer` with its citations.
+  :class:`~rag.types.Answer` with its citations; ``stream``/``astream`` (and a streaming chain)
+  yield the answer text in pieces as it is written, then the verified ``Answer``.
 
 See ``docs/langchain.md`` for examples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, TypedDict
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -21,6 +22,7 @@ from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
+from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, field_validator
 
 from rag.filters import Filter
@@ -153,19 +155,57 @@ class AssistantRunnable(RunnableSerializable[str | AssistantInput, Answer]):
     ) -> Answer:
         return self._call_with_config(self._ask, input, config, **kwargs)
 
+    def stream(
+        self, input: str | AssistantInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[str | Answer]:
+        """Pieces of the answer text as they are written (an LLM's tokens, or the checked
+        extractive answer sentence by sentence), then the final :class:`Answer`, last: its text
+        is the verified one, which may differ from the pieces when verification changed it."""
+        yield from self._transform_stream_with_config(iter([input]), self._pieces, config, **kwargs)
+
+    def transform(
+        self, input: Iterator[str | AssistantInput], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[str | Answer]:
+        """Inside a streaming LCEL chain: the input arrives in pieces (joined), the output as in
+        :meth:`stream`."""
+        yield from self._transform_stream_with_config(input, self._pieces, config, **kwargs)
+
+    async def astream(
+        self, input: str | AssistantInput, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[str | Answer]:
+        """:meth:`stream` for asyncio: each piece is waited for in an executor thread."""
+        pieces = iter(self.stream(input, config, **kwargs))
+        done = object()
+        while (piece := await run_in_executor(config, next, pieces, done)) is not done:
+            yield piece
+
+    def _pieces(self, inputs: Iterator[str | AssistantInput]) -> Iterator[str | Answer]:
+        chunks = list(inputs)
+        if not chunks:
+            raise ValueError("the input needs a 'question' string; got nothing")
+        whole = "".join(chunks) if all(isinstance(c, str) for c in chunks) else chunks[-1]
+        arguments = self._arguments(whole)
+        for event in self.assistant.ask_stream(**arguments):
+            if isinstance(event, str | Answer):  # a Stage (retrieving, answering, …) is for UIs
+                yield event
+
     def _ask(self, input: str | AssistantInput) -> Answer:
+        arguments = self._arguments(input)  # a malformed input is refused before anything runs
+        return self.assistant.ask(**arguments)
+
+    def _arguments(self, input: str | AssistantInput) -> dict[str, Any]:
         data: dict[str, Any] = {"question": input} if isinstance(input, str) else dict(input)
         question = data.get("question")
         if not isinstance(question, str):
             raise ValueError(f"the input needs a 'question' string; got {type(input).__name__} {input!r:.80}")
         doc_ids = data.get("doc_ids")
-        return self.assistant.ask(
-            question,
-            k=data.get("k") or self.k,
-            mode=self.mode,
-            doc_ids=set(doc_ids) if doc_ids else None,
-            history=to_turns(data.get("history") or []),
-        )
+        return {
+            "question": question,
+            "k": data.get("k") or self.k,
+            "mode": self.mode,
+            "doc_ids": set(doc_ids) if doc_ids else None,
+            "history": to_turns(data.get("history") or []),
+        }
 
 
 def to_turns(history: Sequence[Any]) -> list[Turn]:

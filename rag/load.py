@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag import ocr as ocr_
-from rag import tables
+from rag import pdf, tables
 from rag.encoding import UndecodableTextError, decode_text
 from rag.errors import LoadError, MissingExtraError
 from rag.metadata import extract_metadata
@@ -343,14 +343,14 @@ def _md_inline(line: str) -> str:
 
 
 def _read_pdf(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:
-    """The text layer of each page; pages with (almost) none are read by OCR. Without the [ocr]
-    extra a PDF that has some text keeps it (with a warning); one with none is refused."""
-    from pypdf import PdfReader
-
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise _UnreadableError("PDF is encrypted")
-    return ocr_.read_scanned_pages(data, [(page.extract_text() or "").strip() for page in reader.pages], ocr)
+    """The text layer of each page (ruled tables as rows, ``rag.pdf``); pages with (almost) none
+    are read by OCR. Without the [ocr] extra a PDF that has some text keeps it (with a warning);
+    one with none is refused."""
+    try:
+        pages = pdf.page_texts(data)
+    except pdf.EncryptedPdfError as exc:
+        raise _UnreadableError(str(exc)) from None
+    return ocr_.read_scanned_pages(data, pages, ocr)
 
 
 def _read_image(data: bytes, ocr: OcrOptions) -> tuple[str, tuple[tuple[str, float], ...]]:

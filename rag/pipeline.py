@@ -184,7 +184,11 @@ class Assistant:
             timings["verify"] = time.perf_counter() - started
         if getattr(self.generator, "stream", None) is None:
             yield from _pieces(answer.text)  # a whole answer is streamed once it is checked
-        yield self._final(answer, question, standalone, retrieved, timings)
+        latest = self._final(answer, question, standalone, retrieved, timings)
+        checked = answer.text.rstrip()
+        if latest.text != answer.text and latest.text.startswith(checked):
+            yield from _pieces(latest.text[len(checked) :])  # the note on superseded passages, streamed too
+        yield latest
 
     def _checked(self, question: str) -> str:
         question = question.strip()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
@@ -74,17 +75,58 @@ def apply_sidecar(path: Path, meta: DocumentMeta) -> DocumentMeta:
 
 
 def _value(sidecar: Path, key: str, value: object) -> str | None:
+    try:
+        return checked_value(key, value)
+    except ValueError as exc:
+        raise LoadError(f"cannot load {sidecar}: {exc}") from None
+
+
+def checked_value(key: str, value: object) -> str | None:
+    """The metadata value of a sidecar entry; ValueError naming the key for one it cannot be."""
     if key in _DATES:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value.isoformat()
         try:
             return dt.date.fromisoformat(str(value)).isoformat() if value != "" else None
         except ValueError:
-            raise LoadError(
-                f"cannot load {sidecar}: {key} must be a date (YYYY-MM-DD); got {value!r}"
-            ) from None
+            raise ValueError(f"{key} must be a date (YYYY-MM-DD); got {value!r}") from None
     if key == "supersedes" and isinstance(value, list) and all(isinstance(v, str) for v in value):
         return "；".join(v.strip() for v in value if v.strip()) or None
     if not isinstance(value, str):
-        raise LoadError(f"cannot load {sidecar}: {key} must be text; got {value!r}")
+        raise ValueError(f"{key} must be text; got {value!r}")
     return value.strip() or None
+
+
+def write_sidecar(path: Path, values: dict[str, str | None]) -> Path:
+    """Set ``values`` in ``path``'s sidecar (kept keys stay; an empty value writes ``""``, which
+    clears what the rules found) and return the sidecar's path. A value the sidecar would refuse
+    raises ValueError naming the key, before anything is written."""
+    sidecar = sidecar_of(path)
+    table: dict[str, object] = {}
+    if sidecar.is_file():
+        try:
+            table = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{sidecar} is not valid TOML ({exc})") from exc
+    for key, value in values.items():
+        if key not in _KEYS:
+            raise ValueError(f"unknown metadata key {key!r} (known: {', '.join(_KEYS)})")
+        value = (value or "").strip()
+        if key == "supersedes":
+            table[key] = [v.strip() for v in value.replace(";", "；").split("；") if v.strip()]
+        else:
+            table[key] = value
+    text = "".join(f"{key} = {_toml(table[key])}\n" for key in _KEYS if key in table)
+    for key, value in tomllib.loads(text).items():
+        checked_value(key, value)
+    sidecar.write_text(text, encoding="utf-8")
+    return sidecar
+
+
+def _toml(value: object) -> str:
+    """A TOML value: JSON's string escapes are TOML's basic-string escapes."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return json.dumps(str(value), ensure_ascii=False)

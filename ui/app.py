@@ -15,11 +15,10 @@ from pathlib import Path
 import gradio as gr
 
 from rag.settings import Settings
-from ui import sources, strings, theme, views
+from ui import evaluation, kb_tab, sources, strings, theme, views
 from ui.chat import MAX_TOP_K
 from ui.handlers import Handlers, Page, welcome
 from ui.kb_handlers import KnowledgeHandlers
-from ui.knowledge import UPLOAD_TYPES
 from ui.service import AssistantPool
 from ui.store import ConversationStore
 
@@ -28,7 +27,7 @@ HEADER = (
     f"<h1>{strings.HEADER_TITLE_ZH} <span class='title-en'>{strings.HEADER_TITLE_EN}</span></h1>"
     f"<p>{strings.HEADER_SUBTITLE}</p>"
 )
-QUIET = {"show_progress": "hidden"}  # no spinners or dimming over the chat while it streams
+QUIET = kb_tab.QUIET  # no spinners or dimming over the chat while it streams
 
 
 def browser_secret(data_dir: Path) -> str:
@@ -77,9 +76,9 @@ def build(
             with gr.Tab(strings.TAB_CHAT, id="chat"):
                 chat = _chat_tab(settings)
             with gr.Tab(strings.TAB_KB, id="kb"):
-                kb = _kb_tab(settings)
+                kb = kb_tab.build_tab(settings)
             with gr.Tab(strings.TAB_EVAL, id="eval"):
-                ev = _eval_tab()
+                ev = _eval_tab(pool.settings)
         doc_preview = gr.HTML("", elem_id="doc-preview", js_on_load=theme.PREVIEW_JS)
         page = _page(state, header, chat, kb, doc_preview)
         h = Handlers(pool, store, page)
@@ -88,7 +87,7 @@ def build(
         demo.load(h.load, [page.collection, page.browser], out.everything, api_name="refresh", **QUIET)
         _wire_chat(h, page, chat, chat["new"], out)
         _wire_switch(h, page, header["switch_yes"], header["switch_no"], out)
-        _wire_kb(k, page, kb, out)
+        kb_tab.wire(k, page, kb, out)
         _wire_eval(k, ev)
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
     return App(demo, page, h, k)
@@ -125,7 +124,7 @@ def _page(state: dict, header: dict, chat: dict, kb: dict, preview: gr.HTML) -> 
         **state,
         **{name: header[name] for name in ("collection", "switch_box", "switch_text")},
         **{name: chat[name] for name in shown},
-        **{name: kb[name] for name in ("table", "delete_ids", "show_ids")},
+        **{name: kb[name] for name in ("table", "delete_ids", "show_ids", "meta_doc")},
         preview=preview,
     )
 
@@ -143,7 +142,7 @@ class Outputs:
     @classmethod
     def of(cls, p: Page, kb: dict) -> Outputs:
         fresh = [p.session, p.conversation, p.live, p.sources, p.conversations, p.stop]
-        kb_view = [p.kb_summary, p.doc_filter, p.delete_ids, p.table, p.doc_order]
+        kb_view = [p.kb_summary, p.doc_filter, p.delete_ids, p.table, p.doc_order, p.meta_doc]
         switch = [p.collection, p.switch_target, p.switch_box, p.switch_text]
         kb_tab = [kb["message"], kb["files"], kb["new_name"], kb["delete_box"], kb["delete_text"]]
         return cls(fresh, kb_view, switch, kb_tab, [*fresh, *kb_view, *switch, *kb_tab, p.browser])
@@ -199,34 +198,11 @@ def _wire_switch(h: Handlers, p: Page, yes: gr.Button, no: gr.Button, out: Outpu
     no.click(h.cancel_switch, None, out.switch, api_visibility="private", **fast)
 
 
-def _wire_kb(k: KnowledgeHandlers, p: Page, kb: dict, out: Outputs) -> None:
-    changed = [*out.kb_tab, *out.kb_view]
-    progress = {"outputs": changed, "show_progress_on": [kb["message"]]}
-    confirm = [kb["message"], kb["delete_box"], kb["delete_text"]]
-    kb["upload"].click(k.upload, [kb["files"], p.collection, p.show_ids], api_name="upload", **progress)
-    kb["delete"].click(k.ask_delete, [p.delete_ids], confirm, api_visibility="private", **QUIET)
-    kb["delete_no"].click(k.cancel_delete, None, confirm, api_visibility="private", **QUIET)
-    kb["delete_yes"].click(
-        k.delete, [p.delete_ids, p.collection, p.show_ids], api_name="delete_documents", **progress
-    )
-    kb["reindex"].click(k.reindex, [p.collection, kb["rebuild"], p.show_ids], api_name="reindex", **progress)
-    kb["create"].click(
-        k.create,
-        [kb["new_name"], p.browser],
-        [*changed, *out.fresh, *out.switch],
-        api_name="create_collection",
-        show_progress_on=[kb["message"]],
-    )
-    p.show_ids.change(
-        k.show_ids, [p.collection, p.show_ids], [p.table, p.doc_order], api_visibility="private", **QUIET
-    )
-
-
 def _wire_eval(k: KnowledgeHandlers, ev: dict) -> None:
     outputs = [ev["message"], ev["summary"], ev["comparison"], ev["report"]]
     ev["run"].click(
         k.run_eval,
-        None,
+        [ev["dataset"]],
         outputs,
         api_name="run_eval",
         concurrency_limit=1,
@@ -313,70 +289,15 @@ def _composer() -> dict:
     return {"question": question, "send": send, "stop": stop}
 
 
-def _kb_tab(settings: Settings) -> dict:
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=1):
-            files = gr.File(
-                label=strings.upload_label(UPLOAD_TYPES, settings.max_upload_mb),
-                file_count="multiple",
-                # No file_types: gradio would refuse other types with an English-only toast; the
-                # server-side check says why in both languages (and lists the allowed types).
-                type="filepath",
-                elem_id="upload",
-            )
-            upload = gr.Button(strings.ADD_FILES, variant="primary", elem_id="add-files")
-            message = gr.Textbox(label=strings.RESULT, lines=4, interactive=False, elem_id="kb-message")
-            with gr.Accordion(strings.MAINTENANCE, open=True):
-                delete_ids = gr.Dropdown(
-                    choices=[], value=[], multiselect=True, label=strings.SELECT_DOCUMENTS
-                )
-                delete = gr.Button(strings.DELETE_SELECTED, variant="stop", elem_id="delete")
-                with gr.Column(visible=False, elem_id="delete-confirm") as delete_box:
-                    delete_text = gr.HTML("", js_on_load=None)
-                    with gr.Row():
-                        delete_yes = gr.Button(
-                            strings.CONFIRM_DELETE, variant="stop", size="sm", elem_id="delete-yes"
-                        )
-                        delete_no = gr.Button(strings.CANCEL, size="sm", elem_id="delete-no")
-                rebuild = gr.Checkbox(label=strings.REBUILD)
-                reindex = gr.Button(strings.REINDEX)
-            with gr.Accordion(strings.NEW_KB, open=False):
-                new_name = gr.Textbox(label=strings.NEW_KB_NAME, max_lines=1, elem_id="new-kb-name")
-                create = gr.Button(strings.CREATE, elem_id="create-kb")
-        with gr.Column(scale=2):
-            show_ids = gr.Checkbox(label=strings.SHOW_IDS, value=False, elem_id="show-ids")
-            table = gr.Dataframe(
-                headers=views.document_headers(),
-                value=[],
-                interactive=False,
-                wrap=True,
-                max_height=640,
-                column_widths=views.document_widths(),
-                label=strings.DOCUMENTS,
-                elem_id="documents",
-            )
-    return {
-        "files": files,
-        "upload": upload,
-        "message": message,
-        "delete_ids": delete_ids,
-        "delete": delete,
-        "delete_box": delete_box,
-        "delete_text": delete_text,
-        "delete_yes": delete_yes,
-        "delete_no": delete_no,
-        "rebuild": rebuild,
-        "reindex": reindex,
-        "new_name": new_name,
-        "create": create,
-        "show_ids": show_ids,
-        "table": table,
-    }
-
-
-def _eval_tab() -> dict:
-    gr.Markdown(strings.EVAL_INTRO)
+def _eval_tab(settings: Settings) -> dict:
+    gr.Markdown(strings.eval_intro(evaluation.collections(settings)))
     with gr.Row():
+        dataset = gr.Dropdown(
+            [(label, name) for name, label in strings.EVAL_DATASETS.items()],
+            value=evaluation.DATASET,
+            label=strings.EVAL_DATASET,
+            elem_id="eval-dataset",
+        )
         run = gr.Button(strings.RUN_EVAL, variant="primary")
         latest = gr.Button(strings.LATEST_EVAL)
     message = gr.Markdown()
@@ -384,6 +305,7 @@ def _eval_tab() -> dict:
     comparison = gr.Code(label=strings.COMPARISON, language=None, interactive=False)
     report = gr.HTML(js_on_load=None)
     return {
+        "dataset": dataset,
         "run": run,
         "latest": latest,
         "message": message,

@@ -1,4 +1,4 @@
-"""Eval tab: run the bundled eval set, compare with the committed baseline, show the report.
+"""Eval tab: run a committed eval set, compare with its committed baseline, show the report.
 
 Runs are written where ``rag eval`` writes them (``<data_dir>/eval/<dataset>-<time>/``), so the
 latest run, from either, can be viewed here. The HTML report comes from ``eval.report`` when that
@@ -14,10 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from rag.settings import PROJECT_ROOT, Settings
+from ui import strings
 from ui.render import esc
 
-DATASET = "sichuan"
-BASELINE = PROJECT_ROOT / "eval" / "baselines" / "sichuan.json"
+DATASETS = tuple(strings.EVAL_DATASETS)  # the committed sets with a committed baseline each
+DATASET = DATASETS[0]
+BASELINES = PROJECT_ROOT / "eval" / "baselines"
+BASELINE = BASELINES / f"{DATASET}.json"
 SHOWN = (
     "hit@1",
     "hit@5",
@@ -40,12 +43,25 @@ class EvalView:
     run_dir: Path | None
 
 
-def run_bundled(settings: Settings) -> EvalView:
-    """``rag eval --dataset sichuan`` from the UI: run, write the run folder, compare, report."""
+def baseline_of(dataset: str) -> Path:
+    return BASELINES / f"{dataset}.json"
+
+
+def collections(settings: Settings) -> dict[str, str]:
+    """The knowledge base each set is run on (``eval.runner.eval_collection``, as ``rag eval``)."""
+    from eval.runner import eval_collection
+
+    return {name: eval_collection(name, settings) for name in DATASETS}
+
+
+def run_bundled(settings: Settings, dataset: str = DATASET) -> EvalView:
+    """``rag eval --dataset NAME`` from the UI: run, write the run folder, compare, report."""
     from eval.datasets import resolve_dataset
     from eval.runner import eval_collection, run_dataset, write_run
 
-    dataset = resolve_dataset(DATASET, data_dir=settings.data_dir)
+    if dataset not in DATASETS:
+        raise ValueError(f"eval set must be one of {', '.join(DATASETS)}; got {dataset!r}")
+    dataset = resolve_dataset(dataset, data_dir=settings.data_dir)
     collection = eval_collection(dataset.name, settings)
     results, summary = run_dataset(dataset, settings.with_overrides(collection=collection))
     run_dir = settings.data_dir / "eval" / f"{dataset.name}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -75,11 +91,12 @@ def view(summary: dict, results: list[dict], run_dir: Path | None, *, write: boo
     from eval.gate import compare, format_comparison, load_baseline, load_tolerances
 
     comparison = None
-    if summary.get("dataset") == DATASET and BASELINE.is_file():
-        comparison = compare(summary, load_baseline(BASELINE), load_tolerances())
+    dataset = str(summary.get("dataset", "?"))
+    if dataset in DATASETS and baseline_of(dataset).is_file():
+        comparison = compare(summary, load_baseline(baseline_of(dataset)), load_tolerances())
         text = format_comparison(comparison, {r["id"]: r.get("question", "") for r in results if "id" in r})
     else:
-        text = f"no baseline comparison: the baseline is for dataset {DATASET!r}"
+        text = strings.no_baseline(dataset, DATASETS)
     return EvalView(
         summary_table(summary), text, _report(summary, results, comparison, run_dir, write), run_dir
     )
@@ -109,25 +126,38 @@ def report_frame(page: str) -> str:
 
 
 def summary_table(summary: dict) -> str:
-    """Metrics overall and per language, as an HTML table."""
+    """Metrics overall (with their bootstrap interval) and per language, as an HTML table."""
     langs = list(summary.get("by_lang", {}))
-    head = "".join(f"<th>{esc(x)}</th>" for x in ["metric", "all", *langs])
+    found = summary.get("intervals") or {}
+    ci = found.get("metrics", {})
+    head = [strings.EVAL_METRIC, strings.EVAL_ALL, strings.eval_interval(found.get("confidence", 0.95))]
+    head_html = "".join(f"<th>{esc(x)}</th>" for x in [*head, *langs])
     rows = []
     for name in SHOWN:
         values = [summary.get("metrics", {}).get(name)]
         values += [summary["by_lang"][lang].get(name) for lang in langs]
         if all(v is None for v in values):
             continue
-        cells = "".join(f"<td>{'—' if v is None else f'{v:.3f}'}</td>" for v in values)
-        rows.append(f"<tr><th>{esc(name)}</th>{cells}</tr>")
+        cells = [_number(values[0]), _interval(ci.get(name)), *(_number(v) for v in values[1:])]
+        rows.append(f"<tr><th>{esc(name)}</th>{''.join(f'<td>{c}</td>' for c in cells)}</tr>")
     total = summary.get("latency", {}).get("total", {})
     run = summary.get("run", {})
-    caption = (
-        f"{esc(summary.get('dataset', '?'))}: {summary.get('metrics', {}).get('n', '?')} questions"
-        + (f" · {esc(run.get('date'))}" if run.get("date") else "")
-        + (f" · latency p50 {total.get('p50_ms')} ms, p95 {total.get('p95_ms')} ms" if total else "")
+    caption = strings.eval_caption(
+        str(summary.get("dataset", "?")),
+        summary.get("metrics", {}).get("n", "?"),
+        run.get("date"),
+        total.get("p50_ms"),
+        total.get("p95_ms"),
     )
     return (
-        f'<table class="eval-summary"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
+        f'<table class="eval-summary"><caption>{esc(caption)}</caption><thead><tr>{head_html}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _interval(bounds: list[float] | None) -> str:
+    return "—" if not bounds else f'<span class="ci">[{bounds[0]:.3f}, {bounds[1]:.3f}]</span>'

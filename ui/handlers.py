@@ -67,6 +67,7 @@ class Page:
     delete_ids: Any
     doc_order: Any
     show_ids: Any
+    meta_doc: Any  # the metadata editor's document picker
 
 
 class Handlers:
@@ -99,6 +100,7 @@ class Handlers:
                     column_widths=views.document_widths(show_ids=show_ids),
                 ),
                 p.doc_order: [],
+                p.meta_doc: gr.update(choices=[], value=None),
             }
         choices = [(_doc_label(d), d.doc_id) for d in docs]
         return {
@@ -111,6 +113,7 @@ class Handlers:
                 column_widths=views.document_widths(show_ids=show_ids),
             ),
             p.doc_order: [d.doc_id for d in docs],
+            p.meta_doc: gr.update(choices=choices, value=None),
         }
 
     def conversation_list(self, browser: str, session: ChatSession | None) -> str:

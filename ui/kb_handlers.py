@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui import evaluation, knowledge, strings
+from ui import evaluation, knowledge, meta_edit, strings
 from ui.chat import error_message
 from ui.handlers import Handlers, Outputs, UserError, warn
 from ui.render import esc
@@ -96,12 +96,41 @@ class KnowledgeHandlers:
         view = self.chat.kb_view(collection, show_ids)
         return {k: v for k, v in view.items() if k in (self.chat.p.table, self.chat.p.doc_order)}
 
-    # --- eval tab ---------------------------------------------------------------------------------
-    def run_eval(self, progress=TQDM_PROGRESS) -> tuple[str, str, str, str]:
+    # --- the metadata editor ---------------------------------------------------------------------
+    def meta_fields(self, collection: str, doc_id: str | None) -> Outputs:
+        """The picked document's stored metadata in the editor's fields."""
+        fields = self.kb["meta"]
         try:
-            view = evaluation.run_bundled(self.pool.settings.with_overrides(progress=True))
+            stored = meta_edit.stored_metadata(self.pool, collection, doc_id or "")
         except UserError as exc:
-            return esc(self._fail(exc, evaluation.COLLECTION)), "", "", ""
+            return {self.kb["message"]: self._fail(exc, collection)} | {
+                fields[k]: "" for k in meta_edit.FIELDS
+            }
+        return {self.kb["message"]: ""} | {fields[k]: stored[k] for k in meta_edit.FIELDS}
+
+    def save_meta(self, collection: str, doc_id: str | None, show_ids: bool, *values: str) -> Outputs:
+        """Write the edited fields to the document's sidecar and apply them (nothing re-embedded)."""
+        try:
+            message = meta_edit.save_metadata(
+                self.pool, collection, doc_id or "", dict(zip(meta_edit.FIELDS, values, strict=True))
+            )
+        except UserError as exc:
+            message = self._fail(exc, collection)
+        out = {self.kb["message"]: message} | self.chat.kb_view(collection, show_ids)
+        if doc_id and not message.startswith("✗"):
+            out |= self.meta_fields(collection, doc_id) | {self.kb["message"]: message}
+            out[self.chat.p.meta_doc] = gr.update(choices=out[self.chat.p.meta_doc]["choices"], value=doc_id)
+        return out
+
+    # --- eval tab ---------------------------------------------------------------------------------
+    def run_eval(self, dataset: str | None = None, progress=TQDM_PROGRESS) -> tuple[str, str, str, str]:
+        dataset = dataset or evaluation.DATASET
+        settings = self.pool.settings.with_overrides(progress=True)
+        try:
+            view = evaluation.run_bundled(settings, dataset)
+        except UserError as exc:
+            where = evaluation.collections(settings).get(dataset, dataset)
+            return esc(self._fail(exc, where)), "", "", ""
         return _eval_outputs(view)
 
     def latest_eval(self) -> tuple[str, str, str, str]:
@@ -111,7 +140,7 @@ class KnowledgeHandlers:
         try:
             view = evaluation.load_run(run_dir)
         except (*UserError, OSError) as exc:
-            return esc(self._fail(exc, evaluation.COLLECTION)), "", "", ""
+            return esc(self._fail(exc, run_dir.name)), "", "", ""
         return _eval_outputs(view)
 
 

@@ -1,4 +1,5 @@
-"""Knowledge base tab: uploads, ingestion, the document list, deletion, re-indexing. No gradio here.
+"""Knowledge base tab: uploads, ingestion, the document list, deletion, re-indexing (the metadata
+editor is :mod:`ui.meta_edit`). No gradio here.
 
 Uploaded files are kept under ``<data_dir>/uploads/<collection>/`` (re-indexing reads them again).
 A file is checked (type, size) before it is copied there; a file that replaces an earlier upload
@@ -18,6 +19,7 @@ from pathlib import Path
 from rag.errors import IndexMismatchError, RagError
 from rag.index import DocumentSummary
 from rag.load import SUPPORTED_EXTENSIONS
+from rag.sidecar import sidecar_of
 from ui import strings
 from ui.service import AssistantPool
 
@@ -163,6 +165,7 @@ def delete_documents(pool: AssistantPool, collection: str, doc_ids: Sequence[str
             source = Path(known[doc_id].source_path)
             if source.is_file() and source.resolve().is_relative_to(uploads):
                 source.unlink()
+                sidecar_of(source).unlink(missing_ok=True)  # or a later upload of the name gets it
     return strings.deleted(len(doc_ids), chunks)
 
 

@@ -29,6 +29,15 @@ def text_html(text: str) -> str:
     return "<br>".join(esc(line) for line in text.replace("\r\n", "\n").split("\n"))
 
 
+_BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
+
+
+def answer_text_html(text: str) -> str:
+    """An answer's text as :func:`text_html`, its ``**lead**`` (what was asked for, which the
+    extractive answer puts first) in bold."""
+    return _BOLD.sub(r"<strong>\1</strong>", text_html(text))
+
+
 def linkify_markers(escaped: str, turn: int, known: set[int] | None = None) -> str:
     """Turn the markers of already-escaped text (``[1]``, ``[1, 2]``, ``［1］``: the verifier's
     syntax, ``rag.generate.markers``) into footnote links, one per number; with ``known``, only
@@ -84,7 +93,7 @@ def render_stages(current: str | None) -> str:
 def render_partial(text: str, stage: str | None = None) -> str:
     """An answer still being written: the stage indicator, the text so far, a cursor. Markers stay
     plain text until the answer is checked (its sources are not in the panel yet)."""
-    body = text_html(text) if text else ""
+    body = answer_text_html(text) if text else ""
     stage_attr = f' data-stage="{esc(stage)}"' if stage else ""
     return (
         f'<div class="msg-answer streaming"{stage_attr}>{render_stages(stage)}'
@@ -128,7 +137,7 @@ def render_error(message: str) -> str:
 def render_stopped(text: str, turn: int, language: str = "zh") -> str:
     """What had been written when the user pressed Stop."""
     labels = labels_for(language)
-    body = linkify_markers(text_html(text), turn) if text else ""
+    body = linkify_markers(answer_text_html(text), turn) if text else ""
     return (
         f'<div class="msg-answer stopped"><span class="badge badge-stopped">{esc(labels.stopped)} · Stopped</span>'
         f'<div class="answer-text">{body}</div></div>'
@@ -140,7 +149,7 @@ def render_answer(answer: Answer, turn: int, *, settings_line: str = "", revised
     ``revised``: the streamed draft differed from this checked text (LLM answers), said so."""
     labels = labels_for(answer.language)
     known = {c.n for c in answer.citations}
-    body = linkify_markers(text_html(answer.text), turn, known)
+    body = linkify_markers(answer_text_html(answer.text), turn, known)
     total = answer.timings.get("total")
     total_attr = f' data-total-ms="{total * 1000:.1f}"' if total is not None else ""
     parts = [f'<div class="msg-answer{" abstained" if answer.abstained else ""}"{total_attr}>']

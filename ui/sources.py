@@ -7,7 +7,8 @@ No gradio here.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 
 from rag.tables import Cell, parse_row
 from rag.types import Answer, Citation, Passage
@@ -139,9 +140,11 @@ def passage_card(
     strong: Sequence[tuple[int, int]] = (),
     rank: int | None = None,
     read_label: str = strings.READ_DOCUMENT,
+    titles: Mapping[str, str] | None = None,
 ) -> str:
     """One source card: title › section, date and number, the passage with its spans marked, and a
-    button that opens the document at the cited span (or at the passage)."""
+    button that opens the document at the cited span (or at the passage). ``titles``: document
+    id -> title, so a superseded passage names the newer document by its title."""
     numbers = sorted({n for _, _, n in spans})
     badges = "".join(f'<span class="badge badge-n">[{n}]</span>' for n in numbers)
     if rank is not None and not numbers:
@@ -154,7 +157,7 @@ def passage_card(
     if passage.superseded_by:
         meta += (
             f'<span class="meta-item superseded" data-newer="{esc(passage.superseded_by)}">'
-            f"{esc(strings.SUPERSEDED)} {esc(passage.superseded_by)}</span>"
+            f"{esc(strings.SUPERSEDED)} {esc((titles or {}).get(passage.superseded_by) or passage.superseded_by)}</span>"
         )
     if passage.ocr_confidence is not None:
         meta += f'<span class="meta-item ocr-badge">{strings.OCR_BADGE} {passage.ocr_confidence:.2f}</span>'
@@ -227,6 +230,9 @@ def render_sources(answer: Answer, turn: int, *, focus: int | None = None) -> st
         f'<div class="turn-head"><span class="turn-no">#{turn}</span> {esc(answer.question)}</div>',
     ]
     cited = citation_passages(answer)
+    titles = {p.doc_id: p.title for p in answer.passages if p.title}
+    titles |= {c.doc_id: c.title for c in answer.citations if c.title}
+    card = partial(passage_card, read_label=labels.read, titles=titles)
     cited_ids = {p.chunk_id for p, _, _ in cited}
     rest = [p for p in answer.passages if p.chunk_id not in cited_ids]
     offset = 0
@@ -239,18 +245,16 @@ def render_sources(answer: Answer, turn: int, *, focus: int | None = None) -> st
             for p in shown
         )
         parts.append(f'<ol class="closest-list">{items}</ol>')
-        parts += [passage_card(p, rank=i, read_label=labels.read) for i, p in enumerate(shown, start=1)]
+        parts += [card(p, rank=i) for i, p in enumerate(shown, start=1)]
         rest = places[CLOSEST_SHOWN:] + repeats
         offset = len(shown)
     else:
         parts.append(f'<h4 class="sources-title">{esc(labels.cited)}</h4>')
-        parts += [passage_card(p, spans=s, strong=h, read_label=labels.read) for p, s, h in cited]
+        parts += [card(p, spans=s, strong=h) for p, s, h in cited]
     if not answer.passages and not cited:
         parts.append(f'<p class="empty">{esc(labels.no_sources)}</p>')
     if rest:
-        cards = "".join(
-            passage_card(p, rank=offset + i, read_label=labels.read) for i, p in enumerate(rest, start=1)
-        )
+        cards = "".join(card(p, rank=offset + i) for i, p in enumerate(rest, start=1))
         parts.append(
             f'<details class="other-sources"><summary>{esc(labels.other)} ({len(rest)})</summary>{cards}</details>'
         )

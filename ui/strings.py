@@ -249,6 +249,47 @@ def skipped(path: str, reason: str) -> str:
     return f"跳过 skipped {path}: {reason}"
 
 
+# --- metadata editor (knowledge-base tab) ------------------------------------------------------
+EDIT_META = "编辑文档元数据 Edit document metadata"
+EDIT_META_INFO = (
+    "保存到文档旁的 name.meta.toml，只更新元数据，不重新计算向量。留空表示清除。"
+    " Saved to the sidecar name.meta.toml beside the file; only the metadata is rewritten, no"
+    " vectors are recomputed. An empty field clears the value."
+)
+META_DOCUMENT = "文档 Document"
+META_FIELDS = {
+    "title": "标题 Title",
+    "issuer": "发文机关 Issuing body",
+    "doc_number": "文号 Document number",
+    "date": "成文日期 Date of issue (YYYY-MM-DD)",
+    "effective_date": "施行日期 Date of effect (YYYY-MM-DD)",
+    "doc_type": "类型 Type (通知/意见/办法/规划/新闻…)",
+    "region": "地区 Region",
+    "supersedes": "废止的文件 Repeals (文号或标题，用；分隔 numbers or titles, separated by ；)",
+}
+SAVE_META = "保存元数据 Save metadata"
+SELECT_TO_EDIT = "请先选择要编辑的文档。 Select the document to edit first."
+META_UNCHANGED = "元数据没有变化。 Nothing changed."
+
+
+def metadata_saved(title: str, sidecar: str, fields: list[str], embedded: int) -> str:
+    return (
+        f"✓ 已保存「{title}」的元数据 metadata saved ({', '.join(fields)}) → {sidecar};"
+        f" 重新计算向量 vectors recomputed: {embedded}"
+    )
+
+
+def metadata_refused(reason: object) -> str:
+    return f"元数据未保存 metadata not saved: {reason}"
+
+
+def source_gone(doc_id: str) -> str:
+    return (
+        f"文档「{doc_id}」的源文件已不存在，无法保存元数据。"
+        f" The source file of '{doc_id}' is gone: its metadata cannot be saved."
+    )
+
+
 def bad_top_k(value: object, most: int) -> str:
     return f"段落数需为 1–{most} 的整数 top-k must be a whole number between 1 and {most}; got {value!r}"
 
@@ -266,15 +307,54 @@ PROGRESS_READING = "读取文档列表 reading the document list"
 PROGRESS_INDEXING = "建立索引 indexing"
 
 # --- eval tab ----------------------------------------------------------------------------------
-EVAL_INTRO = (
-    "运行内置评测集（`eval/datasets/sichuan.jsonl`，知识库 `eval-sichuan`），并与基线"
-    " `eval/baselines/sichuan.json` 比较。 Runs the bundled eval set and compares it with the baseline."
-)
+EVAL_DATASET = "评测集 Eval set"
+EVAL_DATASETS = {
+    "sichuan": "四川政策问答 75 题 · Sichuan policy questions (75)",
+    "archive": "政策档案 17 题（扫描件、表格、废止）· Policy archive (17: scans, tables, repeals)",
+}
+
+
+def eval_intro(collections: dict[str, str]) -> str:
+    """What the tab runs: each set's questions file, its own knowledge base and its baseline."""
+    rows = "".join(
+        f"\n- `eval/datasets/{name}.jsonl` → 知识库 knowledge base `{collection}`，"
+        f"基线 baseline `eval/baselines/{name}.json`"
+        for name, collection in collections.items()
+    )
+    return (
+        "运行一个评测集，并与它的基线比较（配对检验：只有超出容差且显著的下降才算退步）。"
+        " Runs an eval set and compares it with its baseline (paired tests: only a drop beyond"
+        " tolerance and significant counts as a regression)." + rows
+    )
+
+
 RUN_EVAL = "运行评测 Run eval"
 LATEST_EVAL = "查看最近一次 Latest run"
 COMPARISON = "基线比较 Baseline comparison"
 NO_EVAL_RUN = "✗ 还没有评测结果。 No eval run yet under the data folder."
 NO_REPORT = "没有 eval.report 模块：只显示摘要。 eval.report is not available: summary only."
+EVAL_METRIC = "指标 metric"
+EVAL_ALL = "全部 all"
+
+
+def eval_interval(confidence: float) -> str:
+    return f"{round(100 * confidence)}% 置信区间 CI"
+
+
+def eval_caption(dataset: str, questions: object, date: str | None, p50: object, p95: object) -> str:
+    caption = f"{dataset}: {questions} 题 questions"
+    if date:
+        caption += f" · {date}"
+    if p50 is not None:
+        caption += f" · 延迟 latency p50 {p50} ms, p95 {p95} ms"
+    return caption
+
+
+def no_baseline(dataset: str, known: tuple[str, ...]) -> str:
+    return (
+        f"没有基线可比：基线只有 {', '.join(known)}，这次运行的是 {dataset!r}。"
+        f" No baseline comparison: baselines exist for {', '.join(known)}, this run is {dataset!r}."
+    )
 
 
 # --- labels around an answer, in the answer's language ------------------------------------------

@@ -103,3 +103,39 @@ def test_history_shapes_become_turns():
         to_turns([42])
     with pytest.raises(ValueError, match="needs a 'question' string"):
         AssistantRunnable.model_construct()._ask({"history": []})
+
+
+def test_the_assistant_runnable_streams_pieces_then_the_answer(kb):
+    reply = "四川省成功创建49个省级现代服务业集聚区[1]。"
+    model = FakeListChatModel(responses=[reply])  # streams its reply a character at a time
+    runnable = AssistantRunnable(
+        assistant=Assistant(kb.settings, kb=kb, generator=LLMGenerator(model, name="fake"))
+    )
+    events = list(runnable.stream(QUESTION))
+    pieces, answer = events[:-1], events[-1]
+    assert isinstance(answer, Answer) and "49" in answer.text and answer.citations
+    assert len(pieces) > 3 and all(isinstance(p, str) for p in pieces)
+    assert "".join(pieces).startswith("四川省成功创建49个")  # the tokens as the model wrote them
+
+
+def test_a_streaming_lcel_chain_streams_through_the_runnable(kb):
+    runnable = AssistantRunnable(assistant=Assistant(kb.settings, kb=kb))  # the extractive generator
+    chain = RunnableLambda(lambda q: {"question": q, "k": 3}) | runnable
+    events = list(chain.stream(QUESTION))
+    assert isinstance(events[-1], Answer) and events[-1].citations
+    assert events[:-1] and all(isinstance(p, str) for p in events[:-1])
+    assert "".join(events[:-1]).strip() == events[-1].text.strip()  # checked before it is streamed
+
+
+def test_the_runnable_streams_under_asyncio(kb):
+    import asyncio
+
+    runnable = AssistantRunnable(assistant=Assistant(kb.settings, kb=kb))
+
+    async def collect():
+        return [event async for event in runnable.astream({"question": QUESTION})]
+
+    events = asyncio.run(collect())
+    assert isinstance(events[-1], Answer) and all(isinstance(p, str) for p in events[:-1])
+    with pytest.raises(ValueError, match="'question' string"):
+        list(runnable.stream({"k": 3}))

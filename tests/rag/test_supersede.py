@@ -137,3 +137,19 @@ def test_two_documents_with_different_figures_for_the_same_thing_are_both_shown_
         "注意：[1]（2019-05-01）与 [2]（2022-03-01）给出的数字不同，请以现行、较新的文件为准。"
     )
     assert "[1] (2019-05-01) and [2] (2022-03-01)" in _conflict_note(old, new, english=True)
+
+
+def test_the_note_on_a_superseded_passage_is_streamed_with_the_answer(
+    pair, make_kb, hash_embedder, lexical_evidence
+):
+    from rag.pipeline import Assistant
+    from rag.types import Answer
+
+    kb = make_kb()
+    kb.ingest([pair])
+    assistant = Assistant(kb.settings, kb=kb, evidence=lexical_evidence(hash_embedder, kb.keyword.idf))
+    events = list(assistant.ask_stream("到2020年全省建成省级现代服务业集聚区多少个？", doc_ids={"plan_2018"}))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and "已被废止或替代" in answer.text
+    streamed = "".join(e for e in events if isinstance(e, str))
+    assert streamed.strip() == answer.text.strip()  # the UI shows no "revised after checking" note

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.chunk import Chunker
+from rag.clean import clean_text
 from rag.load import load_document
 from rag.tables import Cell, is_row, parse_row, row_line, table_lines
 from rag.types import Document
@@ -105,3 +106,61 @@ def test_a_question_about_a_row_cites_that_row(tmp_path, make_kb, hash_embedder,
 def test_cell_offsets_point_into_the_line():
     line = "甲：1 | 乙：2"
     assert parse_row(line) == [Cell("甲", 2, 3), Cell("乙", 8, 9)]
+
+
+# --- PDF tables (rag.pdf): printed by Chromium (tests/pdfs.py) -----------------------------------
+
+
+def test_pdf_tables_become_row_lines_among_the_page_lines(tmp_path: Path):
+    import pdfs
+
+    pytest.importorskip("pdfplumber")
+    body = pdfs.paragraphs_html("重点任务分工如下。") + pdfs.table_html([HEADER, *ROWS])
+    body += pdfs.paragraphs_html("各地要抓好落实。")
+    lines = clean_text(load_document(pdfs.printed_pdf(body, tmp_path / "tasks.pdf")).text).split("\n\n")
+    assert lines == ["重点任务分工如下。", *(row_line(HEADER, r) for r in ROWS), "各地要抓好落实。"]
+
+
+def test_a_pdf_table_continued_on_the_next_page_keeps_its_header(tmp_path: Path):
+    import pdfs
+
+    pytest.importorskip("pdfplumber")
+    body = pdfs.paragraphs_html("重点任务分工如下。") + pdfs.table_html([HEADER, *ROWS], break_after=1)
+    document = load_document(pdfs.printed_pdf(body, tmp_path / "tasks.pdf"))
+    assert document.text.count("\n\n") == 1  # two pages
+    assert clean_text(document.text).split("\n\n")[1:] == [row_line(HEADER, r) for r in ROWS]
+
+
+def test_a_pdf_without_ruled_tables_keeps_its_running_text(tmp_path: Path):
+    import pdfs
+
+    from rag.pdf import page_texts
+
+    text = "四川省服务业发展规划\n到2025年，全省建成省级现代服务业集聚区60个。"
+    path = pdfs.printed_pdf(pdfs.paragraphs_html(*text.split("\n")), tmp_path / "plan.pdf")
+    assert page_texts(path.read_bytes()) == [text]
+
+
+def test_kangxi_radicals_of_a_font_map_are_folded():
+    from rag.pdf import fold_radicals
+
+    assert fold_radicals("⽬标值，⻰头企业，全角，！") == "目标值，龙头企业，全角，！"
+
+
+def test_a_question_about_a_pdf_table_row_cites_that_row(tmp_path, make_kb, hash_embedder, lexical_evidence):
+    import pdfs
+
+    pytest.importorskip("pdfplumber")
+    from rag.pipeline import Assistant
+
+    body = pdfs.paragraphs_html(
+        "四川省服务业发展重点任务分工方案", "为推动服务业高质量发展，现将重点任务分工如下。"
+    )
+    pdfs.printed_pdf(body + pdfs.table_html([HEADER, *ROWS]), tmp_path / "tasks.pdf")
+    kb = make_kb()
+    assert kb.ingest([tmp_path / "tasks.pdf"]).added == ["tasks"]
+    assistant = Assistant(kb.settings, kb=kb, evidence=lexical_evidence(hash_embedder, kb.keyword.idf))
+    for question, row in (("培育服务业龙头企业的牵头单位是谁？", 1), ("建设物流枢纽的目标值是多少？", 2)):
+        answer = assistant.ask(question)
+        assert answer.citations, question
+        assert answer.citations[0].span.strip() == row_line(HEADER, ROWS[row])

@@ -31,11 +31,23 @@ def test_latest_run_is_the_newest_folder_with_a_summary(tmp_path):
     assert evaluation.latest_run(tmp_path) == tmp_path / "eval" / "sichuan-2"
 
 
-def test_summary_table_lists_metrics_overall_and_per_language():
-    table = evaluation.summary_table(baseline())
+def test_summary_table_lists_metrics_overall_with_intervals_and_per_language():
+    summary = baseline() | {"intervals": {"confidence": 0.95, "metrics": {"hit@5": [0.8123, 0.9456]}}}
+    table = evaluation.summary_table(summary)
     assert "<th>zh-Hant</th>" in table and "<th>hit@5</th>" in table
-    assert f"{baseline()['metrics']['hit@5']:.3f}" in table
-    assert "sichuan: 75 questions" in table
+    assert "<th>指标 metric</th><th>全部 all</th><th>95% 置信区间 CI</th>" in table  # both languages
+    assert f"{baseline()['metrics']['hit@5']:.3f}" in table and "[0.812, 0.946]" in table
+    assert "sichuan: 75 题 questions" in table
+
+
+def test_the_intro_names_the_knowledge_base_the_runner_uses():
+    from rag.settings import Settings
+    from ui import strings
+
+    settings = Settings(chunk_size=200)
+    intro = strings.eval_intro(evaluation.collections(settings))
+    assert "`eval-sichuan-c200`" in intro and "`eval-archive-c200`" in intro
+    assert "eval/baselines/archive.json" in intro and "Runs an eval set" in intro
 
 
 def test_a_run_equal_to_the_baseline_shows_no_regression(tmp_path):
@@ -47,7 +59,22 @@ def test_a_run_equal_to_the_baseline_shows_no_regression(tmp_path):
 
 def test_another_dataset_is_not_compared_with_the_sichuan_baseline():
     view = evaluation.view(baseline() | {"dataset": "cmrc"}, [], None, write=False)
-    assert "no baseline comparison" in view.comparison
+    assert "没有基线可比" in view.comparison and "No baseline comparison" in view.comparison
+
+
+def test_the_archive_set_is_compared_with_its_own_baseline():
+    archive = json.loads(evaluation.baseline_of("archive").read_text(encoding="utf-8"))
+    view = evaluation.view(archive, [], None, write=False)
+    assert "no regression beyond tolerances" in view.comparison and "archive: 17" in view.summary_html
+
+
+def test_an_unknown_eval_set_is_refused_naming_it(tmp_path):
+    import pytest
+
+    from rag.settings import Settings
+
+    with pytest.raises(ValueError, match="'cmrc'"):
+        evaluation.run_bundled(Settings(data_dir=tmp_path), "cmrc")
 
 
 def test_report_is_shown_in_a_sandboxed_frame_with_the_page_escaped():

@@ -244,3 +244,12 @@ def test_no_details_block_when_there_is_nothing_to_say():
 def test_where_joins_title_and_section_path():
     assert sources.where("标题", "一、总体 > (二)目标") == "标题 › 一、总体 › (二)目标"
     assert sources.where(None, "", "000_a") == "000_a"
+
+
+def test_the_answers_lead_is_bold_and_document_text_stays_escaped():
+    answer = Answer("q", "**49个** — 「成功创建<b>49</b>个。」 [1] *不是* **", [], False, "zh-Hans")
+    html = render.render_answer(answer, 1)
+    assert "<strong>49个</strong> — 「成功创建&lt;b&gt;49&lt;/b&gt;个。」" in html
+    assert "*不是* **" in html  # a lone pair of asterisks is left as it is
+    assert "<strong>42个</strong>" in render.render_partial("**42个** — 「…」")
+    assert "**4" in render.render_partial("**4")  # not closed yet: as written
