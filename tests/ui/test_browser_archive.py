@@ -66,7 +66,9 @@ def data_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def archive_url(data_dir, archive, serve, chromium):
-    settings = Settings(data_dir=data_dir, progress=False, corpus=(archive,))
+    # A collection name of its own: in-memory Chroma clients of one process share their store, and
+    # the chat tests' server ingests the bundled corpus into the default "sichuan".
+    settings = Settings(data_dir=data_dir, progress=False, corpus=(archive,), collection="archive-ui")
     client, embedder = make_client(), SlowUploads()
 
     def assistant(s: Settings) -> Assistant:
