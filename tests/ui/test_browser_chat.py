@@ -73,7 +73,14 @@ class DroppingVerifier:
 
 @pytest.fixture(scope="module")
 def slow_url(tmp_path_factory, serve, chromium):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("ui-slow"), progress=False, corpus=(BUNDLED_CORPUS,))
+    # A collection of its own: in-memory Chroma clients of one process share their store, and other
+    # browser tests' servers write into the default "sichuan".
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("ui-slow"),
+        progress=False,
+        corpus=(BUNDLED_CORPUS,),
+        collection="slow-chat",
+    )
     client, embedder = make_client(), SlowQueries()
 
     def assistant(s: Settings) -> Assistant:
