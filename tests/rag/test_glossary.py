@@ -37,3 +37,13 @@ def test_places_are_read_longest_glossary_phrase_first_and_know_what_holds_them(
     assert not names_place("成都", frozenset({"四川"}))  # a Sichuan-wide passage is not about Chengdu
     assert names_place("四川", frozenset(), region="四川省")  # the document's region
     assert not names_place("贵州", frozenset({"成都"}), region="四川省")
+
+
+def test_policy_vocabulary_is_no_place():
+    # "Science City" (科学城) and "Health City" (健康城) are development zones, not places a
+    # passage must name; only the glossary's place sections make places.
+    from rag.glossary import places_in
+
+    assert places_in("Where is the Chengdu Health City project centred?") == {"成都"}
+    assert places_in("Which platforms does the Western Science City host?") == set()
+    assert "科学城" in translate("Western Science City").chinese
