@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -195,56 +196,82 @@ def sentence_features(
     for row, c in enumerate(candidates):
         by_passage.setdefault(c.passage_index, []).append(row)
     contexts = [fold(context_of(p)) for p in passages]
-    passage_text = [fold(p.text) for p in passages]
-    focus = {p: _focus_weights(terms, [folded[r] for r in rows]) for p, rows in by_passage.items()}
-    beyond = {p: _beyond(terms, contexts[p]) for p in by_passage}
-    best_sim = float(np.max(similarities)) if len(similarities) else 0.0
-    kinds = [1.0 if question.kind == kind else 0.0 for kind in KINDS]
-    rows = []
-    for row, c in enumerate(candidates):
-        passage, text = passages[c.passage_index], folded[row]
-        context = f"{text} {contexts[c.passage_index]}"
-        siblings = by_passage[c.passage_index]
-        at = siblings.index(row)
-        neighbours = [folded[siblings[j]] for j in (at - 1, at + 1) if 0 <= j < len(siblings)]
-        english = float(question.language == "en")
-        cov = terms.coverage(text)
-        has_kind = float(bool(HAS[question.kind].search(c.text))) if question.kind in HAS else 0.0
-        sim = float(similarities[row])
-        values = [
-            cov,
-            terms.coverage(context),
-            terms.coverage(passage_text[c.passage_index]),
-            terms.coverage(text, focus[c.passage_index]),
-            *beyond[c.passage_index](text),
-            max((terms.coverage(n) for n in neighbours), default=0.0),
-            terms.missing(context),
-            terms.missing(passage_text[c.passage_index]),
-            _novelty(text, question.terms),
-            sim,
-            sim - best_sim,
-            passage.dense_similarity or 0.0,
-            1.0 / (1 + c.passage_index),
-            float(passage.keyword_rank is not None),
-            1.0 / (1 + c.index),
-            math.log1p(len(c.text)),
-            float(_is_heading(c.text, passage)),
-            english,
-            has_kind,
-            _share_found(question.years, context),
-            _places_found(question.places, _places(f"{c.text} {context_of(passage)}"), passage.region),
-            _share_found(question.numbers, text),
-            terms.unseen,
-            _share_in(question.phrases, context),
-            _share_in(question.phrases, passage_text[c.passage_index]),
-            float(question.counted is None or question.counted in text),
-            *kinds,
-            cov * english,
-            (sim - best_sim) * english,
-            has_kind * cov,
-        ]
-        rows.append(values)
+    shared = _Shared(
+        question=question,
+        terms=terms,
+        folded=folded,
+        by_passage=by_passage,
+        contexts=contexts,
+        passage_text=[fold(p.text) for p in passages],
+        focus={p: _focus_weights(terms, [folded[r] for r in rows]) for p, rows in by_passage.items()},
+        beyond={p: _beyond(terms, contexts[p]) for p in by_passage},
+        best_sim=float(np.max(similarities)) if len(similarities) else 0.0,
+    )
+    rows = [
+        _sentence_row(shared, passages[c.passage_index], row, c, float(similarities[row]))
+        for row, c in enumerate(candidates)
+    ]
     return np.asarray(rows, dtype=np.float64).reshape(len(candidates), len(SENTENCE_FEATURES))
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every candidate's row reads: the question's terms and the passages' folded texts."""
+
+    question: Question
+    terms: _Terms
+    folded: list[str]  # per candidate
+    by_passage: dict[int, list[int]]  # passage index -> its candidates' rows
+    contexts: list[str]  # per passage: title, date, number and section, folded
+    passage_text: list[str]  # per passage, folded
+    focus: dict[int, Callable[[str], float]]
+    beyond: dict[int, Callable[[str], tuple[float, float]]]
+    best_sim: float
+
+
+def _sentence_row(shared: _Shared, passage: Passage, row: int, c: Candidate, sim: float) -> list[float]:
+    question, terms, text = shared.question, shared.terms, shared.folded[row]
+    context = f"{text} {shared.contexts[c.passage_index]}"
+    whole = shared.passage_text[c.passage_index]
+    siblings = shared.by_passage[c.passage_index]
+    at = siblings.index(row)
+    neighbours = [shared.folded[siblings[j]] for j in (at - 1, at + 1) if 0 <= j < len(siblings)]
+    english = float(question.language == "en")
+    cov = terms.coverage(text)
+    has_kind = float(bool(HAS[question.kind].search(c.text))) if question.kind in HAS else 0.0
+    named = _places(f"{c.text} {context_of(passage)}")
+    return [
+        cov,
+        terms.coverage(context),
+        terms.coverage(whole),
+        terms.coverage(text, shared.focus[c.passage_index]),
+        *shared.beyond[c.passage_index](text),
+        max((terms.coverage(n) for n in neighbours), default=0.0),
+        terms.missing(context),
+        terms.missing(whole),
+        _novelty(text, question.terms),
+        sim,
+        sim - shared.best_sim,
+        passage.dense_similarity or 0.0,
+        1.0 / (1 + c.passage_index),
+        float(passage.keyword_rank is not None),
+        1.0 / (1 + c.index),
+        math.log1p(len(c.text)),
+        float(_is_heading(c.text, passage)),
+        english,
+        has_kind,
+        _share_found(question.years, context),
+        _places_found(question.places, named, passage.region),
+        _share_found(question.numbers, text),
+        terms.unseen,
+        _share_in(question.phrases, context),
+        _share_in(question.phrases, whole),
+        float(question.counted is None or question.counted in text),
+        *(1.0 if question.kind == kind else 0.0 for kind in KINDS),
+        cov * english,
+        (sim - shared.best_sim) * english,
+        has_kind * cov,
+    ]
 
 
 def set_features(
@@ -308,7 +335,9 @@ def eligibility(
     when its passage (text, title, section) lacks a place the question names, in either language
     (a question about Guizhou is not answered by a Sichuan notice, however alike the sentences),
     or, for a number question, when it holds no quantity (on CMRC 2018 trial and DRCD dev, 97% and
-    93% of gold sentences of number questions hold one by ``rag.generate.direct``'s pattern), or
+    93% of gold sentences of number questions hold one by ``rag.generate.direct``'s pattern), or,
+    for a document-number question, when it holds no document number (a fact of the document's
+    header, which the training data never asks about: "川办函〔2020〕31号"), or
     when its passage never names what a "多少个…" question counts. A
     passage names a place when it names a place within it (成都 for 四川, by the glossary) or its
     document's region is that place."""
@@ -319,7 +348,7 @@ def eligibility(
             for p in passages
         ]
         keep *= [1.0 if named[c.passage_index] else 0.0 for c in candidates]
-    if question.kind == "number":
+    if question.kind in ("number", "doc_number"):
         keep *= [1.0 if find_answer(question, c.text) else 0.0 for c in candidates]
         if question.counted:  # "多少个集聚区": a passage that never says 集聚区 counts something else
             counts = [question.counted in fold(f"{p.text} {context_of(p)}") for p in passages]

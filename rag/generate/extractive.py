@@ -24,7 +24,7 @@ from rag.types import Answer, Citation, Passage
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?")
-_MIN_TWIN_CHARS = 20  # shorter English pieces of a bilingual passage are headings or names
+_MIN_TWIN_CHARS = 20  # shorter English pieces are headings or names, unless they share a figure
 
 
 @dataclass(frozen=True)
@@ -160,20 +160,25 @@ def _english_twin(
     """The English sentence of the chosen Chinese sentence's document (its passage, or another
     retrieved passage of it: a translation is often chunked apart) that is most like it."""
     doc_id = passages[chosen.passage_index].doc_id
+    figures = set(_FIGURE.findall(chosen.text))
     english = [
         Candidate(index, i, a, b, passage.text[a:b], "en")
         for index, passage in enumerate(passages)
         if passage.doc_id == doc_id
         for i, (a, b) in enumerate(sentence_spans(passage.text))
-        if b - a >= _MIN_TWIN_CHARS and _english_only(passage.text[a:b])
+        if _english_only(passage.text[a:b])
+        and (b - a >= _MIN_TWIN_CHARS or figures & set(_FIGURE.findall(passage.text[a:b])))
     ]
+    # A translation keeps the figures: a sentence with figures has no twin that shares none
+    # ("川办函〔2020〕31号" is not translated by the issuing body's name on the next line).
+    if figures:
+        english = [c for c in english if figures & set(_FIGURE.findall(c.text))]
     if not english or assessment.vectors is None:
         return None
     own = assessment.vectors[assessment.candidates.index(chosen)]
     sims = embedder.embed_passages([c.text for c in english]) @ own
-    # A translation keeps the figures: the twin shares the most numbers, then is the most alike;
-    # a sentence of the same passage beats one of another passage when both tie.
-    figures = set(_FIGURE.findall(chosen.text))
+    # The twin shares the most figures, then is the most alike; a sentence of the same passage
+    # beats one of another passage when both tie.
     shared = [len(figures & set(_FIGURE.findall(c.text))) for c in english]
     near = [c.passage_index == chosen.passage_index for c in english]
     best = max(range(len(english)), key=lambda i: (shared[i], float(sims[i]) + 0.01 * near[i]))

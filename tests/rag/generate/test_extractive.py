@@ -165,3 +165,28 @@ def test_a_date_without_its_year_gets_the_documents_year_labelled(lexical_eviden
         "武侯区产业园区高质量发展大会是哪年哪天召开的？", [replace(passage, date=None)]
     )
     assert "据文档日期" not in english.text
+
+
+def test_a_document_number_question_quotes_the_number_line_and_not_a_translation_without_it(
+    lexical_evidence, hash_embedder
+):
+    # The header of a bilingual notice: the number's English twin is shorter than a sentence,
+    # and the issuing body's English name on the line before shares none of its figures.
+    text = (
+        "四川省人民政府办公厅2020-06-01\nGeneral Office of the People's Government of Sichuan Province\n"
+        "川办函〔2020〕31号\nCBH [2020] No. 31\n各市(州)人民政府,省政府各部门:"
+    )
+    passage = Passage(
+        chunk_id="c1", doc_id="000", text=text, start=0, end=len(text), title="表扬通报", dense_similarity=0.9
+    )
+    evidence = lexical_evidence(hash_embedder, answerable=lexical_params_answer_all())
+    answer = ExtractiveGenerator(evidence=evidence).generate(
+        "What is the document number of the Sichuan General Office's notification?", [passage]
+    )
+    assert not answer.abstained
+    assert "CBH [2020] No. 31" in answer.text and "General Office" not in answer.text
+    without_twin = replace(passage, text=text.replace("CBH [2020] No. 31", "Attachment"))
+    answer = ExtractiveGenerator(evidence=evidence).generate(
+        "What is the document number of the Sichuan General Office's notification?", [without_twin]
+    )
+    assert "川办函〔2020〕31号" in answer.text and "General Office" not in answer.text
