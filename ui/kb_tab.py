@@ -31,20 +31,7 @@ def build_tab(settings: Settings) -> dict:
             )
             upload = gr.Button(strings.ADD_FILES, variant="primary", elem_id="add-files")
             message = gr.Textbox(label=strings.RESULT, lines=4, interactive=False, elem_id="kb-message")
-            with gr.Accordion(strings.MAINTENANCE, open=True):
-                delete_ids = gr.Dropdown(
-                    choices=[], value=[], multiselect=True, label=strings.SELECT_DOCUMENTS
-                )
-                delete = gr.Button(strings.DELETE_SELECTED, variant="stop", elem_id="delete")
-                with gr.Column(visible=False, elem_id="delete-confirm") as delete_box:
-                    delete_text = gr.HTML("", js_on_load=None)
-                    with gr.Row():
-                        delete_yes = gr.Button(
-                            strings.CONFIRM_DELETE, variant="stop", size="sm", elem_id="delete-yes"
-                        )
-                        delete_no = gr.Button(strings.CANCEL, size="sm", elem_id="delete-no")
-                rebuild = gr.Checkbox(label=strings.REBUILD)
-                reindex = gr.Button(strings.REINDEX)
+            maintenance = _maintenance()
             with gr.Accordion(strings.NEW_KB, open=False):
                 new_name = gr.Textbox(label=strings.NEW_KB_NAME, max_lines=1, elem_id="new-kb-name")
                 create = gr.Button(strings.CREATE, elem_id="create-kb")
@@ -65,6 +52,31 @@ def build_tab(settings: Settings) -> dict:
         "files": files,
         "upload": upload,
         "message": message,
+        **maintenance,
+        "new_name": new_name,
+        "create": create,
+        "show_ids": show_ids,
+        "table": table,
+        "meta_doc": meta_doc,
+        "meta": meta,
+    }
+
+
+def _maintenance() -> dict:
+    """Delete (with its confirmation box) and re-index, in one accordion."""
+    with gr.Accordion(strings.MAINTENANCE, open=True):
+        delete_ids = gr.Dropdown(choices=[], value=[], multiselect=True, label=strings.SELECT_DOCUMENTS)
+        delete = gr.Button(strings.DELETE_SELECTED, variant="stop", elem_id="delete")
+        with gr.Column(visible=False, elem_id="delete-confirm") as delete_box:
+            delete_text = gr.HTML("", js_on_load=None)
+            with gr.Row():
+                delete_yes = gr.Button(
+                    strings.CONFIRM_DELETE, variant="stop", size="sm", elem_id="delete-yes"
+                )
+                delete_no = gr.Button(strings.CANCEL, size="sm", elem_id="delete-no")
+        rebuild = gr.Checkbox(label=strings.REBUILD)
+        reindex = gr.Button(strings.REINDEX)
+    return {
         "delete_ids": delete_ids,
         "delete": delete,
         "delete_box": delete_box,
@@ -73,12 +85,6 @@ def build_tab(settings: Settings) -> dict:
         "delete_no": delete_no,
         "rebuild": rebuild,
         "reindex": reindex,
-        "new_name": new_name,
-        "create": create,
-        "show_ids": show_ids,
-        "table": table,
-        "meta_doc": meta_doc,
-        "meta": meta,
     }
 
 
