@@ -19,14 +19,15 @@ _KIND_PATTERNS = {
     "doc_number": r"文号|文號|发文字号|發文字號|文件编号|文件編號|document number|reference number|file number",
     "date": r"何时|何時|哪天|哪一天|哪日|什么时候|什麼時候|几月|幾月|哪年|哪一年|何年|哪个月|哪個月|日期|时间是|時間是"
     r"|\bwhen\b|what date|what day|what year|which year|which month|which day",
-    "number": r"多少|[几幾](?![乎])|数量|數量|比例|比重|百分之|多大|多高|多长|多長|多远|多遠|多久"
+    "number": r"多少|(?<![哪])[几幾](?![乎])|数量|數量|比例|比重|百分之|多大|多高|多长|多長|多远|多遠|多久"
     r"|how many|how much|how long|how large|how big|how far|what (?:percentage|proportion|share|number)"
     r"|\bnumber of\b",
     "person": r"谁|誰|哪位|何人|\bwho\b|\bwhom\b|\bwhose\b",
     "place": r"哪里|哪裡|哪儿|哪兒|何处|何處|何地|哪[个個]?(?:城市|省份?|国家|國家|地区|地區|区县|區縣)|\bwhere\b"
     r"|which (?:city|province|country|region|district|county)",
     "list": r"哪些|哪几|哪幾|分别|分別|哪[两兩三四五六七八九十]|包括什么|包括什麼|有什么|有什麼|what are|what were"
-    r"|which (?:\w+ ){0,3}(?:are|were|have|did)\b|\blist\b",
+    r"|which (?:\w+ ){0,3}(?:are|were|have|did)\b|\blist\b"
+    r"|\b(?:which|what) (?:two|three|four|five|six|seven|eight|nine|ten|\d+)\b",
     "entity": r"什么|什麼|哪个|哪個|哪一|哪|何|\bwhat\b|\bwhich\b|\bname\b",
 }
 _KIND_RES = {kind: re.compile(pattern, re.I) for kind, pattern in _KIND_PATTERNS.items()}

@@ -18,6 +18,7 @@ from rag.index import KnowledgeBase
 from rag.settings import RETRIEVAL_MODES
 from rag.textnorm import detect_language
 from rag.types import Passage
+from rag.widen import widened
 from vectorstore.chroma_store import StoredChunk
 
 
@@ -156,6 +157,14 @@ class Retriever:
             if c in stored
         ]
 
+    def widen(self, passage: Passage) -> Passage:
+        """``passage`` joined with the chunks before and after it in its document (rag.widen)."""
+        if passage.position is None:
+            return passage
+        positions = [p for p in (passage.position - 1, passage.position + 1) if p >= 0]
+        neighbours = [stored_passage(c) for c in self.kb.store.at_positions(passage.doc_id, positions)]
+        return widened(passage, neighbours)
+
 
 def stored_passage(chunk: StoredChunk) -> Passage:
     """A stored chunk as a Passage (no retrieval scores), e.g. to show a cited passage in full."""
@@ -190,7 +199,12 @@ def _passage(
         keyword_rank=keyword_rank,
         ocr_confidence=meta.get("ocr_confidence"),
         doubtful=_doubtful(meta.get("ocr_doubtful")),
+        position=_position(meta.get("position")),
     )
+
+
+def _position(stored: object) -> int | None:
+    return stored if isinstance(stored, int) else None
 
 
 def _doubtful(stored: str | None) -> tuple[tuple[int, int, float], ...]:

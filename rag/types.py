@@ -79,6 +79,7 @@ class Passage:
     ocr_confidence: float | None = None
     doubtful: tuple[tuple[int, int, float], ...] = ()
     superseded_by: str | None = None  # doc_id of a newer document that repeals this one
+    position: int | None = None  # the chunk's order in its document
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -258,6 +258,21 @@ class ChromaStore:
             )
         return [by_id[i] for i in chunk_ids if i in by_id]
 
+    def at_positions(self, doc_id: str, positions: Sequence[int]) -> list[StoredChunk]:
+        """The chunks of ``doc_id`` at ``positions`` (their order in the document), each once (a
+        chunk stored as several records, one per script, has one ``chunk_id``)."""
+        if not positions:
+            return []
+        got = self._collection.get(
+            where={"$and": [{"doc_id": doc_id}, {"position": {"$in": [int(p) for p in positions]}}]},
+            include=["documents", "metadatas"],
+        )
+        return [
+            StoredChunk(i, d or "", m or {})
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if (m or {}).get("chunk_id", i) == i
+        ]
+
     def _batches(self, items: list) -> Iterator[list]:
         for start in range(0, len(items), self.batch_size):
             yield items[start : start + self.batch_size]

@@ -35,12 +35,6 @@ _ITEMS = re.compile(
     r"[^，,。；;：:、\s“”「」]{1,24}(?:、[^，,。；;：:、\s“”「」]{1,24}){1,}(?:(?:和|及|与|與|以及|等)[^，,。；;：:、\s]{1,24})?"
 )
 _QUOTED = re.compile(r"《[^》]{2,40}》|“[^”]{2,30}”|「[^」]{2,30}」")
-ENUMERATOR = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]+是|第[一二三四五六七八九十]+[，,、是]?|首先|其次|再次|最后|最後"
-    r"|[(（][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d{1,2}[.、)）]|"
-    r"(?:First|Second|Third|Fourth|Fifth|Finally)\b)",
-    re.I,
-)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _UNIT_OF_QUESTION = re.compile(
     r"(?:多少|几|幾)\s*([个個项項家条條名位次所座户戶人元米吨噸亩畝倍年天]|万|萬|亿|億)"
@@ -94,6 +88,12 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
             continue  # "每一个", "这一项": a determiner, not a count
         if re.fullmatch(r"\d{4}\s*年", text) or (text.isdigit() and text in folded_q):
             continue  # a year, or a number the question itself states
+        if unit and unit.group(1) not in "年月天日" and re.search(r"[年月日]$", text):
+            continue  # "多少个园区" is not answered by a date ("11月16日")
+        if re.match(r"\s*[:：]\d", sentence[match.end() :]) or re.search(
+            r"\d[:：]$", sentence[: match.start()]
+        ):
+            continue  # a time of day ("14:11")
         if _ENUMERATOR.match(sentence) and match.start() < _ENUMERATOR.match(sentence).end():
             continue  # "4.餐饮服务": the item's number in a list, not a quantity
         if _list_total_of_members(question.places, sentence, match.start()):
@@ -204,27 +204,3 @@ def quote_window(sentence: str, spans: tuple[tuple[int, int], ...], question: Qu
     while a < b and sentence[a].isspace():
         a += 1
     return a, b
-
-
-def enumeration(sentences: list[tuple[int, int]], text: str, index: int) -> tuple[int, int] | None:
-    """For the sentence at ``index`` of a passage (``sentences`` are its spans in ``text``): the
-    range of sentence indexes of the enumeration it introduces or belongs to ("…三个方面着力：一是…
-    二是…"), or None when it is not part of one."""
-
-    def enumerated(i: int) -> bool:
-        return 0 <= i < len(sentences) and bool(ENUMERATOR.match(text[sentences[i][0] : sentences[i][1]]))
-
-    def introduces(i: int) -> bool:
-        return 0 <= i < len(sentences) and text[sentences[i][0] : sentences[i][1]].rstrip().endswith(
-            ("：", ":")
-        )
-
-    if not (enumerated(index) or (introduces(index) and enumerated(index + 1))):
-        return None
-    start = index
-    while enumerated(start) and start > 0 and (enumerated(start - 1) or introduces(start - 1)):
-        start -= 1
-    end = index + 1 if introduces(index) else index
-    while enumerated(end + 1):
-        end += 1
-    return (start, end) if end > start else None

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from rag.generate.answer_model import Assessment, EvidenceModel
 from rag.generate.candidates import Candidate
-from rag.generate.direct import enumeration, find_answer, quote_window
+from rag.generate.direct import find_answer, quote_window
+from rag.generate.docfacts import FactLine, fact_lines
+from rag.generate.enumeration import ENUMERATOR, enumeration
 from rag.generate.refusal import closest_passages
 from rag.prompts import load_prompts
 from rag.question import Question
@@ -55,12 +57,31 @@ class ExtractiveGenerator:
             text = self.prompts.render("no_passages", language=language)
             return Answer(question, text, [], True, language, generator=self.name)
         assessment = self.evidence.assess(question, passages)
+        facts = fact_lines(assessment.question, passages)
+        if facts:  # a question about the document itself: its header lines answer
+            quotes = [
+                _Quote(
+                    f.passage_index, f.start, f.end, f.highlights, _lead_of(passages, f), ((f.start, f.end),)
+                )
+                for f in facts
+            ]
+            return self._answer(question, passages, language, assessment, quotes)
         if not assessment.candidates or not self.evidence.answerable(assessment):
             return self._abstain(question, passages, language, assessment)
         chosen = self._chosen(assessment)
         if not chosen:
             return self._abstain(question, passages, language, assessment)
         quotes = [self._quote(assessment, passages, c) for c in chosen]
+        return self._answer(question, passages, language, assessment, quotes)
+
+    def _answer(
+        self,
+        question: str,
+        passages: list[Passage],
+        language: str,
+        assessment: Assessment,
+        quotes: list[_Quote],
+    ) -> Answer:
         quotes.sort(key=lambda q: (q.passage_index, q.start))
         citations = [
             Citation.of_span(n, passages[q.passage_index], q.start, q.end, highlights=q.highlights)
@@ -106,9 +127,9 @@ class ExtractiveGenerator:
         if question.language == "en" and candidate.language != "en":
             candidate = _english_twin(assessment, passages, candidate, self.evidence.embedder) or candidate
         spans = sentence_spans(passage.text)
-        run = enumeration(spans, passage.text, candidate.index) if question.kind == "list" else None
-        if run is not None:
-            lines = tuple(spans[run[0] : run[1] + 1])
+        items = enumeration(spans, passage.text, candidate.index) if question.kind == "list" else None
+        if items is not None:
+            lines = tuple(spans[i] for i in items)
             heads = tuple(h for line in lines if (h := _item_head(passage.text, line)) is not None)
             return _Quote(candidate.passage_index, lines[0][0], lines[-1][1], heads, "", lines)
         found = find_answer(question, candidate.text)
@@ -203,10 +224,13 @@ def _lead(sentence: str, spans: tuple[tuple[int, int], ...]) -> str:
     return f"**{sentence[a:b].strip()}**{tail.rstrip()}"
 
 
+def _lead_of(passages: list[Passage], fact: FactLine) -> str:
+    text = passages[fact.passage_index].text
+    return "、".join(f"**{text[a:b].strip()}**" for a, b in fact.highlights)
+
+
 def _item_head(text: str, line: tuple[int, int]) -> tuple[int, int] | None:
     """The first clause of an enumerated item, after its enumerator ("一是加快建设…")."""
-    from rag.generate.direct import ENUMERATOR
-
     start, end = line
     match = ENUMERATOR.match(text[start:end])
     if match is None:

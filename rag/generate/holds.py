@@ -26,8 +26,10 @@ _PERSON = re.compile(
 _PLACE = re.compile(
     r"[\u4e00-\u9fff]{1,6}(?:省|市|县|縣|区|區|州|镇|鎮|乡|鄉|村|街道|国|國)|\b[A-Z][a-z]+ (?:Province|City|District)\b"
 )
+# Items, numbering, or a sentence that introduces items ("重点在三个方面着力：", "建设三大休闲游憩带").
 _LIST = re.compile(
     r"、.+、|[一二三四五六七八九十]是|第[一二三四五六七八九十]|首先|其次|[(（][一二三四五六七八九十\d][)）]|;|；"
+    r"|[：:]\s*$|[两兩二三四五六七八九十]\s*(?:大|个方面|個方面|种|種|类|類)"
 )
 _QUOTED = re.compile(r"《[^》]+》|“[^”]+”|「[^」]+」|\"[^\"]+\"")
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from rag.embedding.base import Embedder
 from rag.generate.answer_model import EvidenceModel
+from rag.generate.docfacts import fact_lines
 from rag.generate.evidence import Source
 from rag.generate.evidence import letters as _letters
 from rag.generate.facts import unsupported_numbers, unsupported_places
@@ -114,7 +115,16 @@ class CitationVerifier:
         becomes an abstention."""
         assessment = self.evidence.assess(answer.question, passages)
         floor = self.evidence.params.cite_below
-        relevant = [c for c in answer.citations if span_probability(assessment, passages, c) >= floor]
+        facts = {
+            (passages[f.passage_index].chunk_id, f.start, f.end)
+            for f in fact_lines(assessment.question, passages)
+        }
+        relevant = [
+            c
+            for c in answer.citations
+            if (c.chunk_id, c.span_start, c.span_end) in facts
+            or span_probability(assessment, passages, c) >= floor
+        ]
         notes = list(answer.verification_notes)
         if relevant:
             return replace(answer, verification_notes=notes, answerability=assessment.answerability)

@@ -16,6 +16,11 @@ from rag.question import analyse_question, question_kind
         ("Who chaired the meeting?", "person"),
         ("成都计划建设的三大休闲游憩带是哪三个？", "list"),
         ("推动现代服务业与哪些产业深度融合？", "list"),
+        # "哪几" asks for the items, "几类" for a count
+        ("會議強調要圍繞哪幾個方面推動園區發展？", "list"),
+        ("基本公共服务设施攻坚行动涵盖几类？", "number"),
+        ("Which three things must be improved?", "list"),
+        ("Which nine fields of life services are to be upgraded?", "list"),
         ("南充市的集聚区是哪一个？", "entity"),
         ("为何要建设这些园区", "other"),
     ],

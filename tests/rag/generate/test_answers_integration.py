@@ -58,3 +58,19 @@ def test_an_english_question_over_chinese_only_text_says_so(assistant):
         or "state this in chinese" in answer.text.lower()
     )
     assert {c.doc_id[:3] for c in answer.citations} == {"002"}
+
+
+def test_a_list_question_quotes_every_item_even_across_chunks(assistant):
+    answer = assistant.ask("成都规划的三大休闲游憩带分别是什么？")
+    assert not answer.abstained
+    for item in ("龙门山", "龙泉山", "天府绿道"):
+        assert item in answer.text
+    for citation in answer.citations:
+        assert citation.passage[citation.span_start : citation.span_end] == citation.span
+
+
+def test_a_question_about_the_document_itself_quotes_its_header(assistant):
+    answer = assistant.ask("这份表扬现代服务业集聚区的通报是哪天印发的？")
+    assert not answer.abstained
+    assert answer.text.startswith("**2020-06-01**")
+    assert answer.citations[0].highlighted == ["2020-06-01"]

@@ -1,6 +1,5 @@
-from rag.generate.direct import enumeration, find_answer, quote_window
+from rag.generate.direct import find_answer, quote_window
 from rag.question import analyse_question
-from rag.textnorm import sentence_spans
 
 SENTENCE = (
     "近年来,各地各部门(单位)坚持以习近平新时代中国特色社会主义思想为指导,积极创新服务业发展路径,"
@@ -41,14 +40,6 @@ def test_a_long_sentence_is_quoted_around_the_answer():
     assert "49个省级现代服务业集聚区" in quoted
     assert len(quoted) < len(SENTENCE)
     assert not quoted.endswith(",")
-
-
-def test_an_enumeration_is_found_from_its_introduction_or_an_item():
-    text = "会议透露,重点在三个方面着力:\n一是加快建设现代化产业体系。\n二是扩大开放。\n三是优化环境。\n另外,会议还要求落实。"
-    spans = sentence_spans(text)
-    assert enumeration(spans, text, 0) == (0, 3)
-    assert enumeration(spans, text, 2) == (0, 3)
-    assert enumeration(spans, text, 4) is None
 
 
 def test_a_bare_chinese_numeral_is_not_a_quantity():
