@@ -142,7 +142,7 @@ def test_onnx_matches_torch_and_is_cached(tiny_model_dir):
     before = cached.stat().st_mtime_ns
     assert ensure_onnx_model(tiny_model_dir, variant="int8") == cached
     assert cached.stat().st_mtime_ns == before
-    assert _names(cached.parent) == ["model_opt.onnx", "model_opt_qint8.onnx"]
+    assert _names(cached.parent) == ["model_opt.onnx", "model_opt_qint8r.onnx"]
 
 
 def test_onnx_options_are_validated(tiny_model_dir, tmp_path):
@@ -157,9 +157,11 @@ def test_onnx_options_are_validated(tiny_model_dir, tmp_path):
 def test_int8_alone_keeps_only_the_int8_file(tiny_model_dir, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(tiny_model_dir, copy, ignore=shutil.ignore_patterns("onnx"))
+    (copy / "onnx").mkdir()
+    (copy / "onnx" / "model_opt_qint8.onnx").write_bytes(b"full-range int8 of an earlier version")
     built = ensure_onnx_model(copy, variant="int8")
     assert built == onnx_path(copy, "int8")
-    assert _names(built.parent) == ["model_opt_qint8.onnx"]  # no fp32, no build dir
+    assert _names(built.parent) == ["model_opt_qint8r.onnx"]  # no fp32, no build dir, no stale file
     assert built.stat().st_mode & 0o777 == 0o666 & ~_umask()
 
 
