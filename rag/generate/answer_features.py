@@ -19,6 +19,7 @@ import numpy as np
 
 from rag.generate.candidates import Candidate, context_of, fold
 from rag.generate.direct import find_answer
+from rag.generate.docfacts import asked_facts, states_document_fact
 from rag.generate.holds import HAS
 from rag.glossary import names_place, places_in
 from rag.question import KINDS, Question
@@ -303,10 +304,17 @@ def eligibility(
     for a document-number question, when it holds no document number (a fact of the document's
     header, which the training data never asks about: "川办函〔2020〕31号"), or
     when its passage never names what a "多少个…" question counts, or when its passage (text,
-    title, section, date) lacks a year the question names. A
+    title, section, date) lacks a year the question names, or when it is a header or byline line
+    (date of issue, 文号, outlet, editor) and the question asks nothing about the document
+    itself (``rag.generate.docfacts`` answers those; the training data has no such lines). A
     passage names a place when it names a place within it (成都 for 四川, by the glossary) or its
     document's region is that place."""
     keep = np.ones(len(candidates))
+    if not asked_facts(question):
+        keep *= [
+            0.0 if states_document_fact(passages[c.passage_index], c.start, c.end) else 1.0
+            for c in candidates
+        ]
     if question.places:
         named = [
             all(names_place(w, _places(f"{p.text} {context_of(p)}"), p.region) for w in question.places)

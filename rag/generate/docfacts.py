@@ -90,6 +90,27 @@ def fact_lines(question: Question, passages: list[Passage]) -> list[FactLine]:
     return []
 
 
+# Facts a header or byline line states; such a line answers only a question about the document.
+_HEADER_FACTS = ("issued", "doc_number", "source", "editor", "reporter")
+
+
+def states_document_fact(passage: Passage, start: int, end: int) -> bool:
+    """Whether ``passage.text[start:end]`` is a header or byline line of its document (its date of
+    issue, number, outlet, editor or reporter: "2024年11月16日 14:11 来源:中新网四川 编辑:曹惠君",
+    "川办函〔202031", "CBH [2020] No. 31") rather than a sentence of its content."""
+    line = passage.text[start:end]
+    if len(line.strip()) > _HEADER_CHARS:
+        return False
+    folded = fold_t2s(line)
+    if len(folded) != len(line):
+        folded = line
+    return any(
+        _fact_in(fact, folded, passage, english) is not None
+        for fact in _HEADER_FACTS
+        for english in (False, True)
+    )
+
+
 def _refers_to(question: Question, passage: Passage) -> bool:
     """Whether the question asks about this document, not about one it mentions: it says "this
     notice" (and quotes no other title), or it names four characters in a row of the title."""

@@ -1,6 +1,8 @@
 """Questions about a document itself, answered from its header and byline lines."""
 
-from rag.generate.docfacts import asked_facts, fact_lines
+from rag.generate.answer_features import eligibility
+from rag.generate.candidates import candidates_of
+from rag.generate.docfacts import asked_facts, fact_lines, states_document_fact
 from rag.question import analyse_question
 from rag.types import Passage
 
@@ -90,3 +92,25 @@ def test_the_extractive_answer_quotes_the_header_line(lexical_evidence, hash_emb
     assert not answer.abstained
     assert answer.text.startswith("**2020-06-01** — 「四川省人民政府办公厅2020-06-01」 [1]")
     assert answer.citations[0].highlighted == ["2020-06-01"]
+
+
+def test_header_and_byline_lines_are_told_from_content():
+    def line(passage, text):
+        start = passage.text.index(text)
+        return states_document_fact(passage, start, start + len(text))
+
+    assert line(NEWS, "2024年11月16日 14:11 來源:中新網四川 編輯:曹惠君")
+    assert line(NOTICE, "川办函〔202031") and line(NOTICE, "CBH [2020] No. 31")
+    assert line(NOTICE, "四川省人民政府办公厅2020-06-01")
+    assert not line(NEWS, "大會15日召開。")
+    assert not line(NOTICE, "近年来,各地各部门成功创建49个省级现代服务业集聚区。")
+
+
+def test_a_byline_answers_only_a_question_about_the_document():
+    # dev-039: "What does Wuhou District want its parks to become?" was answered with the byline.
+    candidates = candidates_of([NEWS])
+    byline = [c.text.startswith("2024年11月16日") for c in candidates]
+    about_content = eligibility(analyse_question("武侯区要把园区建成什么？"), [NEWS], candidates)
+    about_document = eligibility(analyse_question("这篇报道的编辑是谁？"), [NEWS], candidates)
+    assert [k for k, b in zip(about_content, byline, strict=True) if b] == [0.0]
+    assert [k for k, b in zip(about_document, byline, strict=True) if b] == [1.0]
