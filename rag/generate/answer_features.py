@@ -291,6 +291,9 @@ def set_features(
     return np.asarray(values, dtype=np.float64)
 
 
+_HEADER_KINDS = ("date", "doc_number", "person")  # what a header or byline line can state
+
+
 def eligibility(
     question: Question, passages: Sequence[Passage], candidates: Sequence[Candidate]
 ) -> np.ndarray:
@@ -306,11 +309,13 @@ def eligibility(
     when its passage never names what a "多少个…" question counts, or when its passage (text,
     title, section, date) lacks a year the question names, or when it is a header or byline line
     (date of issue, 文号, outlet, editor) and the question asks nothing about the document
-    itself (``rag.generate.docfacts`` answers those; the training data has no such lines). A
+    itself (``rag.generate.docfacts`` answers those; the training data has no such lines) nor
+    for a date, a number or a person, which a dateline or byline may state in words the rules of
+    ``docfacts`` miss ("发布《…》的时间是哪天"). A
     passage names a place when it names a place within it (成都 for 四川, by the glossary) or its
     document's region is that place."""
     keep = np.ones(len(candidates))
-    if not asked_facts(question):
+    if not asked_facts(question) and question.kind not in _HEADER_KINDS:
         keep *= [
             0.0 if states_document_fact(passages[c.passage_index], c.start, c.end) else 1.0
             for c in candidates

@@ -112,5 +112,7 @@ def test_a_byline_answers_only_a_question_about_the_document():
     byline = [c.text.startswith("2024年11月16日") for c in candidates]
     about_content = eligibility(analyse_question("武侯区要把园区建成什么？"), [NEWS], candidates)
     about_document = eligibility(analyse_question("这篇报道的编辑是谁？"), [NEWS], candidates)
+    a_date = eligibility(analyse_question("大会的报道是几月几日刊出的？"), [NEWS], candidates)
     assert [k for k, b in zip(about_content, byline, strict=True) if b] == [0.0]
     assert [k for k, b in zip(about_document, byline, strict=True) if b] == [1.0]
+    assert [k for k, b in zip(a_date, byline, strict=True) if b] == [1.0]  # a dateline may answer
