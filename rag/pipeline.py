@@ -19,7 +19,7 @@ from rag.generate.verify import CitationVerifier
 from rag.index import KnowledgeBase, open_knowledge_base
 from rag.ingest import IngestReport
 from rag.question import analyse_question
-from rag.retrieve import RetrievalResult, Retriever
+from rag.retrieve import RetrievalResult, Retriever, widen
 from rag.settings import Settings
 from rag.supersede import LatestWord
 from rag.types import Answer, Citation, Passage, Stage, Turn
@@ -200,7 +200,7 @@ class Assistant:
         wide: list[Passage] = []
         with self.kb.reading():
             for passage in passages[:WIDENED]:
-                joined = self.retriever.widen(passage)
+                joined = widen(self.kb, passage)
                 same = any(
                     (w.doc_id, w.start, w.end) == (joined.doc_id, joined.start, joined.end) for w in wide
                 )

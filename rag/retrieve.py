@@ -157,13 +157,15 @@ class Retriever:
             if c in stored
         ]
 
-    def widen(self, passage: Passage) -> Passage:
-        """``passage`` joined with the chunks before and after it in its document (rag.widen)."""
-        if passage.position is None:
-            return passage
-        positions = [p for p in (passage.position - 1, passage.position + 1) if p >= 0]
-        neighbours = [stored_passage(c) for c in self.kb.store.at_positions(passage.doc_id, positions)]
-        return widened(passage, neighbours)
+
+def widen(kb: KnowledgeBase, passage: Passage) -> Passage:
+    """``passage`` joined with the chunks before and after it in its document (``rag.widen``);
+    one store read. A passage stored before chunks had positions is returned as it is."""
+    if passage.position is None:
+        return passage
+    positions = [p for p in (passage.position - 1, passage.position + 1) if p >= 0]
+    neighbours = [stored_passage(c) for c in kb.store.at_positions(passage.doc_id, positions)]
+    return widened(passage, neighbours)
 
 
 def stored_passage(chunk: StoredChunk) -> Passage:

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from rag.retrieve import Retriever
+from rag.retrieve import Retriever, widen
 from rag.types import Passage
 from rag.widen import widened
 
@@ -35,12 +35,12 @@ def test_distant_or_foreign_chunks_are_not_joined():
     assert widened(first, [piece(7, 14, doc_id="other")]) is first
 
 
-def test_the_retriever_widens_a_passage_by_the_chunks_beside_it(make_kb, corpus_copy):
+def test_a_passage_is_widened_by_the_chunks_beside_it(make_kb, corpus_copy):
     kb = make_kb()
     kb.ingest([corpus_copy])
     passages = Retriever(kb).retrieve("成都要建设的三大休闲游憩带是哪些？", k=5).passages
     middle = next(p for p in passages if p.position and p.position > 0)
-    joined = Retriever(kb).widen(middle)
+    joined = widen(kb, middle)
     assert joined.start < middle.start or joined.end > middle.end
     assert joined.text[middle.start - joined.start : middle.end - joined.start] == middle.text
     neighbours = kb.store.at_positions(middle.doc_id, [middle.position - 1, middle.position + 1])
@@ -48,4 +48,4 @@ def test_the_retriever_widens_a_passage_by_the_chunks_beside_it(make_kb, corpus_
     assert {n.metadata["position"] for n in neighbours} <= {middle.position - 1, middle.position + 1}
     assert len({n.chunk_id for n in neighbours}) == len(neighbours)  # one record per chunk
     unplaced = replace(middle, position=None)  # a passage that predates positions: left as it is
-    assert Retriever(kb).widen(unplaced) is unplaced
+    assert widen(kb, unplaced) is unplaced
