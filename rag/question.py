@@ -150,7 +150,7 @@ def _term_sets(text: str, folded: str, asked: list[tuple[int, int]]) -> tuple[tu
     question the words it could not translate ("established") are left out: a Chinese sentence
     can never hold them."""
     sets = []
-    for i, terms in enumerate(query_term_sets(text)):
+    for i, terms in enumerate(query_term_sets(text, word_by_word=False)):
         content = _content_terms(terms, folded, asked)
         if i > 0:
             content = [t for t in content if not t.isascii()]

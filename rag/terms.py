@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
+from rag.dictionary import chinese_for
 from rag.glossary import translate
 from rag.textnorm import detect_language, fold_t2s
 
@@ -51,18 +52,30 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-def query_term_sets(question: str) -> list[list[str]]:
-    """The question's terms, and for an English question also its glossary translation (Chinese
-    terms plus the English words the glossary did not cover). A passage may match either set."""
+def query_term_sets(question: str, *, word_by_word: bool = True) -> list[list[str]]:
+    """The question's terms, and for an English question also its translation: the glossary's
+    Chinese terms for the phrases it knows, then (``word_by_word``) CC-CEDICT's usual word for
+    each word it leaves (``rag.dictionary``), and the English words left untranslated. A passage
+    may match either set.
+
+    Keyword search translates word by word: on the English CMRC questions (``rag eval --dataset
+    cmrc-en``) hit@5 rose from 0.620 to 0.680. The evidence model's features do not
+    (``rag.question``): a word's usual translation is often not the passage's word, and the
+    extra terms it adds to coverage cost English answers more than they gained (sichuan-dev
+    English answer_correct 0.458 -> 0.375, 0.208 retrained; held-out cmrc-en answer-sentence
+    accuracy 0.546 -> 0.493)."""
     terms = list(dict.fromkeys(tokenize(question)))
     if detect_language(question) != "en":
         return [terms]
     translation = translate(question)
-    if not translation.chinese:
+    if not translation.chinese and not word_by_word:
         return [terms]
     translated = [t for phrase in translation.chinese for t in tokenize(phrase)]
-    translated += tokenize(translation.residual)
-    return [terms, list(dict.fromkeys(translated))]
+    for word in tokenize(translation.residual):
+        chinese = chinese_for(word) if word_by_word and not word.isdigit() else None
+        translated += tokenize(chinese) if chinese else [word]
+    translated = list(dict.fromkeys(translated))
+    return [terms, translated] if translated != terms else [terms]
 
 
 def coverage(
