@@ -55,6 +55,44 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
 
 
+# Where a compound question divides: after a question mark with more to come, at a Chinese comma
+# or 、 that starts another question ("…多少个集聚区、多少个商圈？"), or at "(, ) and" before an
+# English question word ("Who spoke, and on which day …?").
+_PART_BREAK = re.compile(
+    r"(?<=[？?])\s*(?=\S)|[，,、；;]\s*(?=(?:[他她其它该該][们們]?)?\S{0,8}?(?:多少|几|幾|哪|什么|什麼|谁|誰|何时|何時))"
+    r"|,?\s+and\s+(?=(?:(?:on|in|at|by|for|from|to|around|of)\s+)?(?:what|which|who|whom|when|where|how)\b)",
+    re.I,
+)
+_ASKS = re.compile(
+    r"多少|几|幾|哪|什么|什麼|谁|誰|何时|何時|如何|怎|\b(?:what|which|who|whom|when|where|how)\b", re.I
+)
+_MAX_PARTS = 4
+
+
+@lru_cache(maxsize=1024)
+def question_parts(text: str) -> tuple[str, ...]:
+    """The questions a compound question asks, each standing alone ("成都规划建设多少个服务业集聚区、
+    多少个现代商圈？" → "成都规划建设多少个服务业集聚区", "成都规划建设多少个现代商圈？"), or ``(text,)``.
+    A part that starts with its question word borrows the words before the first part's
+    ("成都规划建设"); a part without a question word is not a question and stays joined."""
+    pieces, start = [], 0
+    for match in _PART_BREAK.finditer(text):
+        if match.start() > start:
+            pieces.append(text[start : match.start()])
+        start = match.end()
+    pieces.append(text[start:])
+    pieces = [p.strip() for p in pieces if p.strip()]
+    if len(pieces) < 2 or len(pieces) > _MAX_PARTS or not all(_ASKS.search(p) for p in pieces):
+        return (text,)
+    first = _ASKS.search(pieces[0])
+    lead = pieces[0][: first.start()] if first else ""
+    parts = [pieces[0]]
+    for piece in pieces[1:]:
+        asked = _ASKS.search(piece)
+        parts.append(lead + piece if asked and asked.start() == 0 and not piece.isascii() else piece)
+    return tuple(parts)
+
+
 @dataclass(frozen=True)
 class Question:
     """A question as the answering stages see it."""

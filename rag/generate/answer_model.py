@@ -32,7 +32,7 @@ from rag.generate.answer_features import (
     set_features,
 )
 from rag.generate.candidates import Candidate, candidates_of
-from rag.question import Question, analyse_question
+from rag.question import Question, analyse_question, question_parts
 from rag.textnorm import fold_t2s
 from rag.types import Passage
 
@@ -129,6 +129,9 @@ class Assessment:
     answerability: float  # the question is answerable from these passages
     features: np.ndarray  # per candidate, SENTENCE_FEATURES
     vectors: np.ndarray | None = None  # per candidate, its sentence embedding
+    # A compound question ("多少个集聚区、多少个商圈？"): each part's own assessment. Then a
+    # candidate's probability is its best over the parts and answerability the best part's.
+    parts: tuple[Assessment, ...] = ()
 
     def ranked(self) -> list[tuple[Candidate, float]]:
         order = np.argsort(-self.probabilities, kind="stable")
@@ -191,6 +194,9 @@ class EvidenceModel:
         return assessment.answerability >= self.abstain_below
 
     def _assess(self, question: str, passages: Sequence[Passage]) -> Assessment:
+        parts = question_parts(question)
+        if len(parts) > 1:
+            return self._compound(question, [self.assess(part, passages) for part in parts])
         analysed = analyse_question(question)
         candidates = candidates_of(passages)
         vectors, similarities = self._similarities(question, candidates)
@@ -207,6 +213,26 @@ class EvidenceModel:
         if analysed.small_talk or not any(self.stats.known(t) for t in analysed.terms):
             answerability = 0.0  # nothing the documents could be about: "hi", or only unknown words
         return Assessment(analysed, candidates, probabilities, answerability, features, vectors)
+
+    @staticmethod
+    def _compound(question: str, parts: list[Assessment]) -> Assessment:
+        """One assessment of a compound question from its parts': every part is scored as a
+        question of its own (the model learnt from single questions, and a sentence answering
+        one part covers half the terms of the whole), and a sentence answers the whole when it
+        answers a part. The candidates are the same for every part (they depend on the passages
+        alone)."""
+        best = int(np.argmax([p.answerability for p in parts]))
+        probabilities = np.max(np.stack([p.probabilities for p in parts]), axis=0)
+        first = parts[0]
+        return Assessment(
+            analyse_question(question),
+            first.candidates,
+            probabilities,
+            parts[best].answerability,
+            parts[best].features,
+            first.vectors,
+            tuple(parts),
+        )
 
     def _similarities(
         self, question: str, candidates: list[Candidate]

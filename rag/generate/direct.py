@@ -94,6 +94,8 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
             r"\d[:：]$", sentence[: match.start()]
         ):
             continue  # a time of day ("14:11")
+        if re.match(r"[A-Za-z]", sentence[match.end() : match.end() + 1]) and text.isdigit():
+            continue  # part of a name ("5G", "4K"), not a quantity
         if _ENUMERATOR.match(sentence) and match.start() < _ENUMERATOR.match(sentence).end():
             continue  # "4.餐饮服务": the item's number in a list, not a quantity
         if _list_total_of_members(question.places, sentence, match.start()):

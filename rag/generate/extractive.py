@@ -68,11 +68,27 @@ class ExtractiveGenerator:
             return self._answer(question, passages, language, assessment, quotes)
         if not assessment.candidates or not self.evidence.answerable(assessment):
             return self._abstain(question, passages, language, assessment)
-        chosen = self._chosen(assessment)
-        if not chosen:
+        if assessment.parts:
+            quotes = self._part_quotes(assessment, passages)
+        else:
+            quotes = [self._quote(assessment, passages, c) for c in self._chosen(assessment)]
+        if not quotes:
             return self._abstain(question, passages, language, assessment)
-        quotes = [self._quote(assessment, passages, c) for c in chosen]
         return self._answer(question, passages, language, assessment, quotes)
+
+    def _part_quotes(self, assessment: Assessment, passages: list[Passage]) -> list[_Quote]:
+        """A compound question: the best sentence of each part the evidence model finds
+        answerable, quoted as that part asks (its lead, its list), each quote once."""
+        quotes: list[_Quote] = []
+        for part in assessment.parts:
+            chosen = self._chosen(part)[:1] if self.evidence.answerable(part) else []
+            for quote in (self._quote(part, passages, c) for c in chosen):
+                if not any(
+                    (q.passage_index, q.start, q.end) == (quote.passage_index, quote.start, quote.end)
+                    for q in quotes
+                ):
+                    quotes.append(quote)
+        return quotes
 
     def _answer(
         self,

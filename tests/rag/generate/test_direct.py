@@ -75,3 +75,10 @@ def test_the_size_of_a_list_does_not_count_what_one_member_has():
 def test_a_list_item_number_is_not_a_quantity():
     assert find_answer(analyse_question("成都要建设多少个国际化社区？"), "4.餐饮服务。") is None
     assert find_answer(analyse_question("增长了多少？"), "2.增长3.5%。") is not None
+
+
+def test_a_digit_that_starts_a_name_is_not_a_quantity():
+    question = analyse_question("全市固定宽带家庭普及率要超过多少？")
+    found = find_answer(question, "加快启用5G通信,实现全市固定宽带家庭普及率超过90%,窄带物联网深度覆盖。")
+    sentence = "加快启用5G通信,实现全市固定宽带家庭普及率超过90%,窄带物联网深度覆盖。"
+    assert [sentence[a:b] for a, b in found.spans] == ["90%"]
