@@ -20,12 +20,12 @@ from rag.generate.answer_features import (
     SENTENCE_FEATURES,
     SET_FEATURES,
     TermStats,
-    eligibility,
     sentence_features,
     set_features,
 )
 from rag.generate.answer_model import LogisticModel, sentence_similarity_inputs
 from rag.generate.candidates import Candidate, candidates_of
+from rag.generate.eligibility import eligibility
 from rag.question import Question, analyse_question
 
 FOLDS = 5
@@ -42,7 +42,7 @@ class CaseRows:
     candidates: list[Candidate]
     features: np.ndarray
     labels: np.ndarray  # 1, 0, or nan (left out)
-    eligible: np.ndarray  # 1, or 0 where the candidate cannot answer (answer_features.eligibility)
+    eligible: np.ndarray  # 1, or 0 where the candidate cannot answer (rag.generate.eligibility)
     stats: FrozenStats  # the question's terms in the case's corpus
 
 

@@ -27,11 +27,11 @@ from rag.generate.answer_features import (
     SENTENCE_FEATURES,
     SET_FEATURES,
     TermStats,
-    eligibility,
     sentence_features,
     set_features,
 )
 from rag.generate.candidates import Candidate, candidates_of
+from rag.generate.eligibility import eligibility
 from rag.question import Question, analyse_question, question_parts
 from rag.textnorm import fold_t2s
 from rag.types import Passage

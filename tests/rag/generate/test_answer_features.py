@@ -1,5 +1,5 @@
-from rag.generate.answer_features import eligibility
 from rag.generate.candidates import candidates_of
+from rag.generate.eligibility import eligibility
 from rag.question import analyse_question
 from rag.types import Passage
 

@@ -1,8 +1,8 @@
 """Questions about a document itself, answered from its header and byline lines."""
 
-from rag.generate.answer_features import eligibility
 from rag.generate.candidates import candidates_of
 from rag.generate.docfacts import asked_facts, fact_lines, states_document_fact
+from rag.generate.eligibility import eligibility
 from rag.question import analyse_question
 from rag.types import Passage
 
