@@ -21,7 +21,7 @@ _KIND_PATTERNS = {
     r"|\bwhen\b|what date|what day|what year|which year|which month|which day",
     "number": r"多少|(?<![哪])[几幾](?![乎])|数量|數量|比例|比重|百分之|多大|多高|多长|多長|多远|多遠|多久"
     r"|how many|how much|how long|how large|how big|how far|what (?:percentage|proportion|share|number)"
-    r"|\bnumber of\b",
+    r"|\bnumber of\b|\bwhat (?:is|was|are|were|will be) the (?:total |overall )?(?:value|amount|volume|sum|cost)\b",
     "person": r"谁|誰|哪位|何人|\bwho\b|\bwhom\b|\bwhose\b",
     "place": r"哪里|哪裡|哪儿|哪兒|何处|何處|何地|哪[个個]?(?:城市|省份?|国家|國家|地区|地區|区县|區縣)|\bwhere\b"
     r"|which (?:city|province|country|region|district|county)",

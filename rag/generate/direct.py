@@ -39,6 +39,18 @@ _CLAUSE_END = re.compile(r"[，,；;：:]")
 _UNIT_OF_QUESTION = re.compile(
     r"(?:多少|几|幾)\s*([个個项項家条條名位次所座户戶人元米吨噸亩畝倍年天]|万|萬|亿|億)"
 )
+# A question about money (an investment, a budget, a cost) is answered by an amount of money. Of the
+# CMRC trial and DRCD dev number questions these words find, every gold sentence holds one (4 of 4;
+# 花费/spend left out: "花费多少时间" asks for a time).
+_MONEY_QUESTION = re.compile(
+    r"投资|投資|资金|資金|经费|經費|金额|金額|预算|預算|造价|造價|多少(?:万|萬|亿|億)?元"
+    r"|\binvest(?:s|ed|ing|ment)?\b|\bbudget|\bcosts?\b|\bfunding\b|\bhow much money\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"\s*(?:万|萬|亿|億|千|百)?\s*(?:元|美元|人民币|人民幣)|\s*(?:million |billion )?(?:yuan|dollars|RMB)\b",
+    re.I,
+)
 _DETERMINER = re.compile(r"(?:每|这|這|那|某|同|任何|唯)$")
 _COUNTED = re.compile(r"[个個项項家条條名位次所座户戶人元米吨噸亩畝倍天万萬亿億]$")
 # The verb a date question asks about: "哪天召开" → "召开", "何时印发" → "印发".
@@ -77,6 +89,7 @@ def find_answer(question: Question, sentence: str) -> Found | None:
 def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
     folded_q = fold_t2s(question.text)
     unit = _UNIT_OF_QUESTION.search(folded_q)
+    money = bool(_MONEY_QUESTION.search(folded_q))
     best, best_score = None, -1.0
     for match in _QUANTITY.finditer(sentence):
         text = match.group().strip()
@@ -94,6 +107,8 @@ def _number(question: Question, sentence: str) -> list[tuple[int, int]]:
             r"\d[:：]$", sentence[: match.start()]
         ):
             continue  # a time of day ("14:11")
+        if money and not (text.endswith("元") or _MONEY.match(sentence, match.end())):
+            continue  # "投资多少" is not answered by a count ("8个生态中心")
         if re.match(r"[A-Za-z]", sentence[match.end() : match.end() + 1]) and text.isdigit():
             continue  # part of a name ("5G", "4K"), not a quantity
         if _ENUMERATOR.match(sentence) and match.start() < _ENUMERATOR.match(sentence).end():

@@ -58,3 +58,7 @@ def test_greetings_are_small_talk(text):
 
 def test_a_question_is_not_small_talk():
     assert not analyse_question("hi, how many clusters has Sichuan established?").small_talk
+
+
+def test_the_total_value_of_something_is_a_number():
+    assert question_kind("What was the total value of Sichuan's foreign trade in 2023?") == "number"

@@ -82,3 +82,12 @@ def test_a_digit_that_starts_a_name_is_not_a_quantity():
     found = find_answer(question, "加快启用5G通信,实现全市固定宽带家庭普及率超过90%,窄带物联网深度覆盖。")
     sentence = "加快启用5G通信,实现全市固定宽带家庭普及率超过90%,窄带物联网深度覆盖。"
     assert [sentence[a:b] for a, b in found.spans] == ["90%"]
+
+
+def test_a_question_about_money_is_answered_by_an_amount_of_money():
+    sentence = "建设以诺亚方舟自然科学与现代博物馆为核心的8个可持续发展生态中心,总投资120亿元。"
+    for question in ("熊猫星球项目投资多少？", "How much will Chengdu invest in the Panda Planet project?"):
+        found = find_answer(analyse_question(question), sentence)
+        assert [sentence[a:b] for a, b in found.spans] == ["120亿元"]
+    assert find_answer(analyse_question("熊猫星球项目投资多少？"), "建设8个可持续发展生态中心。") is None
+    assert find_answer(analyse_question("熊猫星球要建设几个生态中心？"), "建设8个可持续发展生态中心。")
