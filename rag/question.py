@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.generate.facts import places_in
-from rag.terms import query_term_sets
+from rag.terms import question_term_sets
 from rag.textnorm import detect_language, fold_t2s
 
 # Kinds of answer a question asks for, tried in this order (the first that matches wins: "哪一年"
@@ -188,7 +188,7 @@ def _term_sets(text: str, folded: str, asked: list[tuple[int, int]]) -> tuple[tu
     question the words it could not translate ("established") are left out: a Chinese sentence
     can never hold them."""
     sets = []
-    for i, terms in enumerate(query_term_sets(text, word_by_word=False)):
+    for i, terms in enumerate(question_term_sets(text)):
         content = _content_terms(terms, folded, asked)
         if i > 0:
             content = [t for t in content if not t.isascii()]

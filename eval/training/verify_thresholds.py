@@ -24,7 +24,7 @@ from eval.training.fit import CaseRows
 from rag.embedding.base import Embedder
 from rag.generate.evidence import Source
 from rag.settings import PROJECT_ROOT
-from rag.terms import coverage, query_term_sets
+from rag.terms import coverage, question_term_sets
 
 SUPPORT_KEPT = 0.90
 COVERAGE_GRID = tuple(round(0.05 * i, 2) for i in range(2, 17))
@@ -39,7 +39,7 @@ def claim_of(rows: CaseRows) -> str:
 
 def pair_scores(claim: str, passage_text: str, embedder: Embedder, idf) -> tuple[float, float]:
     source = Source.of_text(passage_text, embedder)
-    terms = query_term_sets(claim)
+    terms = question_term_sets(claim)
     covered = coverage(terms, source.folded_text.__contains__, idf)
     query = embedder.embed_query(claim)
     similarity = max(float(source.passage_vector @ query), float(np.max(source.sentence_vectors @ query)))

@@ -32,7 +32,7 @@ from rag.generate.markers import Claim, rewrite_markers, split_claims, strip_mar
 from rag.generate.refusal import closest_passages
 from rag.generate.relevance import names_all, span_probability
 from rag.prompts import load_prompts
-from rag.terms import coverage, query_term_sets
+from rag.terms import coverage, question_term_sets
 from rag.types import Answer, Citation, Passage
 
 # Thresholds measured on training data, never on the eval gate (`python -m eval.training.
@@ -192,7 +192,7 @@ class _Run:
 
     def terms(self, text: str) -> list[list[str]]:
         if text not in self._terms:
-            self._terms[text] = query_term_sets(text)
+            self._terms[text] = question_term_sets(text)
         return self._terms[text]
 
     def match(self, text: str, key: str) -> _Match:

