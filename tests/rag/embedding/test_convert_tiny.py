@@ -171,3 +171,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_an_int8_vector_does_not_depend_on_the_texts_beside_it(tiny_model_dir):
+    # int8 quantises activations with one scale per run: in a padded batch a long neighbour
+    # changed a short text's vector, so the same question could quote another sentence later.
+    int8 = OnnxEmbedder(tiny_model_dir, model_id="tiny", variant="int8", batch_size=16)
+    alone = int8.embed_passages(["short text"])[0]
+    beside = int8.embed_passages(["short text", "a much longer text with several more words in it"])[0]
+    np.testing.assert_array_equal(alone, beside)
